@@ -1,0 +1,87 @@
+"""Reading and writing images, trimaps and alpha mattes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ._inputs import as_alpha, as_image, as_trimap
+
+__all__ = ["read_image", "read_trimap", "save_image"]
+
+
+def _read_array(path) -> np.ndarray:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        with Image.open(path) as opened:
+            # Phone photos store their rotation in EXIF; show pixels as viewers do.
+            picture = ImageOps.exif_transpose(opened)
+            if picture.mode in ("I;16", "I;16B", "I;16L", "I"):
+                array = np.asarray(picture)
+                if array.min() < 0 or array.max() > 65535:
+                    raise ValueError(f"{path}: 32-bit integer image values exceed 16 bits")
+                return array.astype(np.uint16)
+            if picture.mode == "F":
+                return np.asarray(picture, dtype=np.float64)
+            if picture.mode not in ("L", "RGB", "RGBA"):
+                picture = picture.convert("RGBA" if "A" in picture.getbands() else "RGB")
+            return np.array(picture)
+    except (OSError, SyntaxError) as error:
+        raise ValueError(f"cannot read {path} as an image: {error}") from None
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as float64 HxWx3 in [0, 1].
+
+    Gray images are repeated to three channels, an alpha channel is dropped, 16-bit PNGs keep
+    their precision, and EXIF orientation is applied.
+    """
+    return as_image(_read_array(path), name=str(path))
+
+
+def read_trimap(path: str | os.PathLike) -> np.ndarray:
+    """Read a trimap (or scribble map) file as float64 HxW with values 0, 0.5 and 1.
+
+    Any gray level strictly between black and white is unknown; RGB files must be gray.
+    The file need not contain both foreground and background (scribble maps may not).
+    """
+    return as_trimap(_read_array(path), name=str(path), require_known=False)
+
+
+def save_image(path: str | os.PathLike, array, *, bits: int = 8) -> None:
+    """Save an alpha matte (HxW) or an RGB / RGBA image (HxWx3, HxWx4) as a PNG (or any
+    format Pillow writes, chosen by the file extension).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Where to write; the parent folder must exist.
+    array : array_like
+        Float in [0, 1], uint8 or uint16.
+    bits : {8, 16}
+        Bit depth. 16 bits are available for gray images (alpha mattes) only.
+    """
+    if bits not in (8, 16):
+        raise ValueError(f"bits must be 8 or 16, got {bits}")
+    array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 4:
+        values = np.dstack([as_image(array), as_alpha(array[:, :, 3], name="alpha channel")])
+    elif array.ndim == 3:
+        values = as_image(array)
+    else:
+        values = as_alpha(array, name="array")
+    if bits == 16:
+        if values.ndim != 2:
+            raise ValueError(
+                "16-bit output is supported for gray images (alpha mattes) only; "
+                "use bits=8 for colour images"
+            )
+        scaled = np.round(values * 65535.0).astype(np.uint16)
+        Image.fromarray(scaled).save(path)
+        return
+    Image.fromarray(np.round(values * 255.0).astype(np.uint8)).save(path)
