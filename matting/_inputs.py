@@ -23,13 +23,13 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "as_image",
-    "as_trimap",
+    "UNKNOWN",
     "as_alpha",
     "as_color",
+    "as_image",
+    "as_trimap",
     "check_same_shape",
     "image_and_trimap",
-    "UNKNOWN",
 ]
 
 #: The value unknown pixels take in a normalised trimap.

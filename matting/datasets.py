@@ -16,7 +16,7 @@ from scipy import ndimage
 from ._inputs import as_image
 from .trimap import _trimap_from_regions
 
-__all__ = ["Composite", "synthetic_composite", "load_sample"]
+__all__ = ["Composite", "load_sample", "synthetic_composite"]
 
 #: Photographs bundled with scikit-image (no download needed).
 _PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field")

@@ -13,11 +13,11 @@ from scipy import ndimage
 from ._inputs import UNKNOWN, as_alpha, as_image, as_trimap
 
 __all__ = [
+    "scribbles_from_image",
     "trimap_from_mask",
     "trimap_from_probability",
-    "scribbles_from_image",
-    "unknown_mask",
     "unknown_bounding_box",
+    "unknown_mask",
     "windows_touching",
 ]
 
