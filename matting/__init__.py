@@ -8,6 +8,7 @@ from a trimap or scribbles.
 
 from . import datasets, metrics
 from .compose import composite, cutout
+from .foreground import estimate_foreground
 from .io import read_image, read_trimap, save_image
 from .trimap import scribbles_from_image, trimap_from_mask, trimap_from_probability
 
@@ -17,6 +18,7 @@ __all__ = [
     "composite",
     "cutout",
     "datasets",
+    "estimate_foreground",
     "metrics",
     "read_image",
     "read_trimap",

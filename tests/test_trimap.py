@@ -103,3 +103,5 @@ def test_windows_touching_matches_brute_force():
                 window = mask[row - radius : row + radius + 1, col - radius : col + radius + 1]
                 expected[row, col] = window.any()
         np.testing.assert_array_equal(result, expected)
+    # Images smaller than one window have no window at all.
+    assert not windows_touching(np.ones((2, 9), bool), 1).any()
