@@ -1,0 +1,50 @@
+"""Sparse symmetric positive definite solvers shared by all matting methods.
+
+Every method that builds a linear system ``A x = b`` calls :func:`solve`, which runs
+conjugate gradients (:func:`cg`) with one of the preconditioners below, or a sparse direct
+factorisation (:func:`direct_solve`).
+
+Preconditioners (each returns an object with ``apply(r) -> z`` and ``aslinearoperator()``):
+
+- :func:`jacobi`: diagonal scaling.
+- :func:`ichol`: thresholded incomplete Cholesky with diagonal-shift retries (Numba).
+- :func:`amg`: algebraic multigrid V-cycle from pyamg (smoothed aggregation or root-node).
+- :func:`multigrid`: geometric multigrid V-cycle on the pixel grid (Numba smoothers).
+
+:func:`csr_matvec` is the Numba CSR product the solvers use, exported for reuse.
+:func:`solve_hard_constraints` and :func:`solve_soft_constraints` turn a Laplacian and a
+trimap or scribbles into the system and solve it.
+"""
+
+from ._common import ConvergenceWarning, SolveInfo
+from ._kernels import csr_matvec
+from .amg import AMGPreconditioner, amg
+from .cg import cg
+from .constraints import restrict_to, solve_hard_constraints, solve_soft_constraints
+from .direct import direct_solve
+from .ichol import ICholPreconditioner, ichol
+from .multigrid import MultigridPreconditioner, multigrid
+from .preconditioners import JacobiPreconditioner, Preconditioner, jacobi
+from .solve import SOLVERS, solve
+
+__all__ = [
+    "SOLVERS",
+    "AMGPreconditioner",
+    "ConvergenceWarning",
+    "ICholPreconditioner",
+    "JacobiPreconditioner",
+    "MultigridPreconditioner",
+    "Preconditioner",
+    "SolveInfo",
+    "amg",
+    "cg",
+    "csr_matvec",
+    "direct_solve",
+    "ichol",
+    "jacobi",
+    "multigrid",
+    "restrict_to",
+    "solve",
+    "solve_hard_constraints",
+    "solve_soft_constraints",
+]

@@ -1,0 +1,176 @@
+"""Shared pieces of the solvers: result record, warning class and argument checks.
+
+The checks convert what the user passes into the one layout the Numba kernels are compiled
+for (CSR, float64 values, int32 indices, C-contiguous, writeable), without ever writing into
+the user's arrays: when an argument already has that layout it is shared, not copied, and the
+solvers only read it.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["ConvergenceWarning", "SolveInfo", "as_csr", "as_vector", "check_int"]
+
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped before reaching the requested tolerance."""
+
+
+@dataclass(frozen=True)
+class SolveInfo:
+    """What happened during a solve.
+
+    Attributes
+    ----------
+    iterations : int
+        Number of iterations performed (0 for the direct solver).
+    residuals : numpy.ndarray
+        Relative residual ``||b - A x_k||_2 / ||b||_2`` after each iteration, starting with the
+        initial guess, so ``len(residuals) == iterations + 1``. Iterative solvers record the
+        recursively updated residual, except that a residual that passes the tolerance is
+        replaced by the true residual, which decides convergence. All zeros when ``b == 0``.
+    converged : bool
+        Whether the final relative residual is at most ``rtol``.
+    solver : str
+        Name of the solver that ran (``"auto"`` is resolved to the solver it chose).
+    seconds_setup : float
+        Wall-clock seconds spent building the preconditioner or factorisation (0 from
+        :func:`cg`, which is handed a ready preconditioner).
+    seconds_solve : float
+        Wall-clock seconds spent iterating (or in the triangular solves of the direct solver).
+    """
+
+    iterations: int
+    residuals: np.ndarray = field(repr=False)
+    converged: bool
+    solver: str
+    seconds_setup: float
+    seconds_solve: float
+
+    @property
+    def final_residual(self) -> float:
+        """The last entry of :attr:`residuals`."""
+        return float(self.residuals[-1])
+
+
+def as_csr(A, name: str = "A") -> sp.csr_matrix:
+    """Return ``A`` as a square CSR matrix with float64 values and int32 indices.
+
+    The result shares ``A``'s arrays when they already have that layout; callers must treat
+    it as read-only. Raises ``ValueError`` (naming ``name``) for anything that is not a
+    non-empty, square, finite, real sparse matrix or 2-D array.
+    """
+    if A is None:
+        raise ValueError(f"{name} is required, got None")
+    if sp.issparse(A):
+        if A.ndim != 2:
+            raise ValueError(f"{name} must be 2-D, got {A.ndim}-D")
+        matrix = A if A.format == "csr" else A.tocsr()
+    elif isinstance(A, np.ndarray):
+        if A.ndim != 2:
+            raise ValueError(f"{name} must be a square 2-D matrix, got shape {A.shape}")
+        matrix = sp.csr_matrix(A)
+    else:
+        raise ValueError(
+            f"{name} must be a scipy.sparse matrix (CSR preferred), got {type(A).__name__}"
+        )
+    rows, cols = matrix.shape
+    if rows != cols:
+        raise ValueError(f"{name} must be square, got shape {matrix.shape}")
+    if rows == 0:
+        raise ValueError(f"{name} is empty (shape {matrix.shape})")
+    if matrix.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be real-valued, got dtype {matrix.dtype}")
+    data = _kernel_array(matrix.data, np.float64)
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    # One index width keeps one compiled signature per kernel; int32 covers every matrix with
+    # fewer than 2**31 stored entries, which is any image a machine can hold this matrix for.
+    index_type = np.int32 if matrix.indptr[-1] <= _INT32_MAX else np.int64
+    indices = _kernel_array(matrix.indices, index_type)
+    indptr = _kernel_array(matrix.indptr, index_type)
+    shared = data is matrix.data and indices is matrix.indices and indptr is matrix.indptr
+    if shared and type(matrix) is sp.csr_matrix:
+        return matrix
+    # A new matrix object around the (possibly shared) arrays, so that nothing later done to
+    # it (pyamg sets attributes on the matrices it receives) reaches the caller's object.
+    result = sp.csr_matrix((data, indices, indptr), shape=matrix.shape, copy=False)
+    if result.indices.dtype != index_type or result.indptr.dtype != index_type:
+        # scipy picks the index width itself; force ours for the kernels.
+        result.indices = indices
+        result.indptr = indptr
+    return result
+
+
+def as_vector(v, n: int, name: str) -> np.ndarray:
+    """Return ``v`` as a finite float64 vector of length ``n`` (shared when possible).
+
+    Callers must not write into the result.
+    """
+    if v is None:
+        raise ValueError(f"{name} is required, got None")
+    array = np.asarray(v)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be a real numeric vector, got dtype {array.dtype}")
+    if array.ndim != 1 or array.shape[0] != n:
+        raise ValueError(f"{name} must be a 1-D array of length {n}, got shape {array.shape}")
+    array = _kernel_array(array, np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def check_rtol(rtol) -> float:
+    """Return ``rtol`` as a float, refusing negative or non-finite values."""
+    try:
+        value = float(rtol)
+    except (TypeError, ValueError):
+        raise ValueError(f"rtol must be a number, got {rtol!r}") from None
+    if not np.isfinite(value) or value < 0.0:
+        raise ValueError(f"rtol must be finite and >= 0, got {rtol!r}")
+    return value
+
+
+def check_maxiter(maxiter, n: int) -> int:
+    """Return the iteration limit: ``maxiter`` itself, or by default ``min(10 n, 10000)``."""
+    if maxiter is None:
+        return int(min(10 * n, 10_000))
+    return check_int(maxiter, "maxiter", 0)
+
+
+def check_int(value, name: str, minimum: int) -> int:
+    """Return ``value`` as an int, refusing non-integers (bool included) and values < minimum."""
+    try:
+        result = operator.index(value)
+    except TypeError:
+        result = None
+    if result is None or value is True or value is False or result < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(result)
+
+
+def positive_diagonal(A: sp.csr_matrix, name: str = "A") -> np.ndarray:
+    """Return the diagonal of ``A``, raising ``ValueError`` unless every entry is positive."""
+    diagonal = A.diagonal()
+    bad = np.flatnonzero(~(diagonal > 0.0))
+    if bad.size:
+        raise ValueError(
+            f"{name} must be symmetric positive definite, but {bad.size} diagonal entries are "
+            f"<= 0 (first at row {bad[0]}: {diagonal[bad[0]]!r})"
+        )
+    return diagonal
+
+
+def _kernel_array(array: np.ndarray, dtype) -> np.ndarray:
+    # Numba compiles a separate specialisation for read-only or non-contiguous arrays, so copy
+    # those rather than pay another compilation.
+    if array.dtype != dtype or not array.flags.c_contiguous or not array.flags.writeable:
+        return np.array(array, dtype=dtype, order="C", copy=True)
+    return array

@@ -1,0 +1,312 @@
+"""Geometric multigrid V-cycle on the pixel grid, as a preconditioner.
+
+References
+----------
+.. [1] W. L. Briggs, V. E. Henson and S. F. McCormick, *A Multigrid Tutorial*, 2nd ed., SIAM,
+   2000: V-cycle, Galerkin coarse operators, smoothing.
+.. [2] P. Wesseling, *An Introduction to Multigrid Methods*, Wiley, 1992, Sec. 5.3, and
+   U. Trottenberg, C. W. Oosterlee and A. Schüller, *Multigrid*, Academic Press, 2001,
+   Sec. 2.8.4: cell-centred transfer operators and the rule m_P + m_R > 2m.
+.. [3] O. Tatebe, "The multigrid preconditioned conjugate gradient method", Proc. 6th Copper
+   Mountain Conf. on Multigrid Methods, 1993: conditions for a V-cycle to be an SPD
+   preconditioner.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+from ._common import as_csr, check_int, positive_diagonal
+from ._kernels import csr_matvec, gauss_seidel
+from .preconditioners import Preconditioner
+
+__all__ = ["MultigridPreconditioner", "multigrid"]
+
+# Bilinear weights of a pixel on its own 2x2 aggregate, the two edge neighbours and the
+# diagonal neighbour: cell centres sit 1/4 and 3/4 of a coarse cell away along each axis.
+_BILINEAR = (9.0 / 16.0, 3.0 / 16.0, 3.0 / 16.0, 1.0 / 16.0)
+
+
+class _Level:
+    """One grid: its operator and, except on the coarsest, the transfers to the next."""
+
+    def __init__(self, A: sp.csr_matrix, P: sp.csr_matrix | None):
+        self.A = A
+        self.inv_diagonal = 1.0 / A.diagonal()
+        self.P = P
+        self.R = None if P is None else _int32_csr(P.T)
+        n = A.shape[0]
+        # Buffers reused by every cycle: the cycle allocates nothing.
+        self.b = np.empty(n)
+        self.x = np.empty(n)
+        self.work = np.empty(n)
+
+
+class MultigridPreconditioner(Preconditioner):
+    """One multigrid V-cycle; see :func:`multigrid` (and :func:`amg`, which reuses it).
+
+    Attributes
+    ----------
+    levels : list
+        Per level, finest first: ``A`` (CSR), ``P`` (prolongation from the next level) and
+        ``R = P^T``.
+    sweeps : int
+        Gauss-Seidel sweeps before and after each coarse-grid correction.
+    """
+
+    name = "multigrid"
+
+    def __init__(self, operators, prolongations, sweeps, seconds_setup=0.0):
+        super().__init__(operators[0].shape[0], seconds_setup)
+        self.levels = [_Level(A, P) for A, P in zip(operators, [*prolongations, None])]
+        self.sweeps = sweeps
+        self._coarse_lu = _coarse_factor(operators[-1])
+
+    @property
+    def sizes(self) -> list[int]:
+        """Number of unknowns on each level, finest first."""
+        return [level.A.shape[0] for level in self.levels]
+
+    @property
+    def operator_complexity(self) -> float:
+        """Stored entries of all level operators over those of the finest."""
+        return sum(level.A.nnz for level in self.levels) / self.levels[0].A.nnz
+
+    def _apply(self, r: np.ndarray, out: np.ndarray) -> None:
+        levels = self.levels
+        last = len(levels) - 1
+        rhs = r
+        for depth in range(last):
+            level, coarse = levels[depth], levels[depth + 1]
+            A = level.A
+            x = out if depth == 0 else level.x
+            x[:] = 0.0
+            gauss_seidel(A.indptr, A.indices, A.data, level.inv_diagonal, x, rhs, self.sweeps, True)
+            csr_matvec(A.indptr, A.indices, A.data, x, level.work)
+            np.subtract(rhs, level.work, out=level.work)
+            csr_matvec(level.R.indptr, level.R.indices, level.R.data, level.work, coarse.b)
+            rhs = coarse.b
+        x = out if last == 0 else levels[last].x
+        x[:] = self._coarse_lu.solve(rhs)
+        for depth in range(last - 1, -1, -1):
+            level, coarse = levels[depth], levels[depth + 1]
+            A, P = level.A, level.P
+            x = out if depth == 0 else level.x
+            csr_matvec(P.indptr, P.indices, P.data, coarse.x, level.work)
+            x += level.work
+            # The backward sweep is the adjoint of the forward pre-smoothing sweep: with
+            # R = P^T and an exact coarse solve this makes the cycle a symmetric operator.
+            gauss_seidel(
+                A.indptr,
+                A.indices,
+                A.data,
+                level.inv_diagonal,
+                x,
+                r if depth == 0 else level.b,
+                self.sweeps,
+                False,
+            )
+
+
+def multigrid(
+    A: sp.spmatrix | sp.sparray,
+    pixel_rows: np.ndarray,
+    pixel_cols: np.ndarray,
+    *,
+    prolongation: str = "bilinear",
+    sweeps: int = 1,
+    coarse_size: int = 2000,
+    max_levels: int = 25,
+) -> MultigridPreconditioner:
+    """Geometric multigrid V-cycle on the pixel grid, as an SPD preconditioner.
+
+    Parameters
+    ----------
+    A : scipy.sparse matrix, shape (n, n)
+        Symmetric positive definite, one row per unknown pixel.
+    pixel_rows, pixel_cols : numpy.ndarray of int, shape (n,)
+        Image coordinates of the pixel of each row of ``A``; any subset of the grid (for
+        example the unknown region of a trimap), each pixel at most once.
+    prolongation : {"bilinear", "constant"}, default "bilinear"
+        Interpolation from a coarse grid to the next finer one (see Notes).
+    sweeps : int, default 1
+        Gauss-Seidel sweeps before (forward) and after (backward) each coarse correction.
+    coarse_size : int, default 2000
+        Coarsening stops once a level has at most this many unknowns; that level is solved
+        exactly by a sparse LU factorisation computed once.
+    max_levels : int, default 25
+        Upper bound on the number of levels.
+
+    Returns
+    -------
+    MultigridPreconditioner
+        ``apply(r)`` performs one V-cycle on ``A z = r`` from ``z = 0``.
+
+    Raises
+    ------
+    ValueError
+        For a bad matrix, coordinates that are not non-negative integers of length ``n``,
+        repeated pixels, or unknown options.
+
+    Notes
+    -----
+    Coarse grids aggregate 2x2 blocks of pixels: pixel ``(i, j)`` belongs to coarse pixel
+    ``(i // 2, j // 2)``, and a coarse pixel exists where at least one of its four fine
+    pixels is an unknown, so irregular regions coarsen naturally. Coarse operators are
+    Galerkin products ``A_c = R A P`` with ``R = P^T`` (Briggs et al. [1]_, Ch. 8).
+
+    ``"constant"`` prolongation copies each coarse value to the (up to) four fine pixels of
+    its block. It is cheap and keeps coarse stencils small, but in this cell-centred setting
+    piecewise-constant ``P`` and ``R = P^T`` both have order 1, so ``m_P + m_R = 2`` fails
+    the condition ``m_P + m_R > 2m`` (``2m = 2`` for a second-order operator) of Wesseling
+    and Trottenberg et al. [2]_: the coarse correction is too weak and V-cycle convergence
+    degrades as levels are added. ``"bilinear"`` (the default) interpolates each fine pixel
+    from its four nearest coarse cell centres with weights 9/16, 3/16, 3/16, 1/16 (order 2),
+    renormalised over the coarse pixels that exist, so constants are still reproduced at the
+    region's boundary. Coarse operators then have 5x5 stencils at every level.
+
+    The cycle is a valid preconditioner for conjugate gradients because it is a symmetric
+    positive definite operator [3]_: the post-smoother is the adjoint of the pre-smoother
+    (forward then backward Gauss-Seidel, in Numba), ``R = P^T``, the coarsest solve is exact
+    and Gauss-Seidel converges for any SPD matrix.
+
+    References
+    ----------
+    .. [1] W. L. Briggs, V. E. Henson and S. F. McCormick, *A Multigrid Tutorial*, 2nd ed.,
+       SIAM, 2000.
+    .. [2] P. Wesseling, *An Introduction to Multigrid Methods*, Wiley, 1992; U.
+       Trottenberg, C. W. Oosterlee and A. Schüller, *Multigrid*, Academic Press, 2001.
+    .. [3] O. Tatebe, "The multigrid preconditioned conjugate gradient method", 6th Copper
+       Mountain Conference on Multigrid Methods, 1993.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> from matting.linalg import cg, multigrid
+    >>> T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(32, 32))
+    >>> A = (sp.kronsum(T, T) + 1e-3 * sp.eye(32 * 32)).tocsr()
+    >>> rows, cols = np.divmod(np.arange(32 * 32), 32)
+    >>> x, info = cg(A, np.ones(32 * 32), M=multigrid(A, rows, cols), return_info=True)
+    >>> info.converged
+    True
+    """
+    start = time.perf_counter()
+    matrix = as_csr(A)
+    n = matrix.shape[0]
+    positive_diagonal(matrix)
+    rows = _coordinates(pixel_rows, n, "pixel_rows")
+    cols = _coordinates(pixel_cols, n, "pixel_cols")
+    if prolongation not in ("bilinear", "constant"):
+        raise ValueError(f"prolongation must be 'bilinear' or 'constant', got {prolongation!r}")
+    sweeps = check_int(sweeps, "sweeps", 1)
+    coarse_size = check_int(coarse_size, "coarse_size", 1)
+    max_levels = check_int(max_levels, "max_levels", 1)
+    width = int(cols.max()) + 1
+    keys = rows * width + cols
+    if np.unique(keys).size != n:
+        raise ValueError("pixel_rows and pixel_cols list the same pixel more than once")
+
+    operators, prolongations = [matrix], []
+    while operators[-1].shape[0] > coarse_size and len(operators) < max_levels:
+        P, rows, cols = _prolongation(rows, cols, prolongation)
+        prolongations.append(P)
+        operators.append(_galerkin(operators[-1], P))
+    return MultigridPreconditioner(
+        operators, prolongations, sweeps, seconds_setup=time.perf_counter() - start
+    )
+
+
+def _galerkin(A: sp.csr_matrix, P: sp.csr_matrix) -> sp.csr_matrix:
+    """The coarse operator ``P^T A P``, exactly symmetric, in the kernels' CSR layout."""
+    return symmetric_csr(P.T @ (A @ P))
+
+
+def symmetric_csr(M) -> sp.csr_matrix:
+    """``(M + M^T) / 2`` in the kernels' CSR layout.
+
+    Round-off in Galerkin products leaves the two triangles unequal in the last bits; the
+    average restores the exact symmetry that makes the V-cycle a symmetric operator.
+    """
+    M = sp.csr_matrix(M)
+    return _int32_csr((M + M.T) * 0.5)
+
+
+def _prolongation(rows: np.ndarray, cols: np.ndarray, kind: str):
+    """Return ``P`` (fine x coarse, CSR) and the coarse pixels' coordinates."""
+    n = rows.shape[0]
+    coarse_rows, coarse_cols = rows // 2, cols // 2
+    # One spare column so that a neighbour at coarse_cols + 1 gets its own key.
+    width = int(coarse_cols.max()) + 2
+    keys, aggregate = np.unique(coarse_rows * width + coarse_cols, return_inverse=True)
+    aggregate = aggregate.ravel()
+    next_rows, next_cols = np.divmod(keys, width)
+    if kind == "constant":
+        P = sp.csr_matrix((np.ones(n), aggregate, np.arange(n + 1)), shape=(n, keys.shape[0]))
+        return _int32_csr(P), next_rows, next_cols
+
+    # A pixel at an even row lies in the upper half of its coarse cell, so its second
+    # nearest coarse row is the one above; at an odd row, the one below.
+    step_rows = np.where(rows % 2 == 0, -1, 1)
+    step_cols = np.where(cols % 2 == 0, -1, 1)
+    fine, coarse, weights = [], [], []
+    for weight, dr, dc in zip(_BILINEAR, (0, 1, 0, 1), (0, 0, 1, 1)):
+        r = coarse_rows + dr * step_rows
+        c = coarse_cols + dc * step_cols
+        candidate = r * width + c
+        inside = (r >= 0) & (c >= 0)
+        where = np.minimum(np.searchsorted(keys, candidate), keys.shape[0] - 1)
+        found = inside & (keys[where] == candidate)
+        fine.append(np.flatnonzero(found))
+        coarse.append(where[found])
+        weights.append(np.full(fine[-1].shape[0], weight))
+    fine = np.concatenate(fine)
+    coarse = np.concatenate(coarse)
+    weights = np.concatenate(weights)
+    weights /= np.bincount(fine, weights=weights, minlength=n)[fine]
+    P = sp.csr_matrix((weights, (fine, coarse)), shape=(n, keys.shape[0]))
+    return _int32_csr(P), next_rows, next_cols
+
+
+def _coarse_factor(A: sp.csr_matrix):
+    """Sparse LU of the coarsest operator, in the symmetric mode suited to SPD matrices."""
+    options = {
+        "permc_spec": "MMD_AT_PLUS_A",
+        "diag_pivot_thresh": 0.0,
+        "options": {"SymmetricMode": True},
+    }
+    try:
+        return splu(A.tocsc(), **options)
+    except RuntimeError:
+        # Exactly singular (a Laplacian with no regularisation at all): a relative shift far
+        # below the operator's scale keeps the cycle SPD without changing it noticeably.
+        diagonal = A.diagonal()
+        shifted = A + sp.diags(1e-10 * diagonal)
+        return splu(shifted.tocsc(), **options)
+
+
+def _int32_csr(M) -> sp.csr_matrix:
+    """A new CSR matrix with sorted int32 indices, the layout the kernels are compiled for."""
+    M = sp.csr_matrix(M, copy=True)
+    M.sort_indices()
+    if M.nnz < np.iinfo(np.int32).max:
+        M.indices = M.indices.astype(np.int32, copy=False)
+        M.indptr = M.indptr.astype(np.int32, copy=False)
+    return M
+
+
+def _coordinates(values, n: int, name: str) -> np.ndarray:
+    if values is None:
+        raise ValueError(f"{name} is required for geometric multigrid, got None")
+    array = np.asarray(values)
+    if not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{name} must be an integer array, got dtype {array.dtype}")
+    if array.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},) (one per row of A), got {array.shape}")
+    if array.min() < 0:
+        raise ValueError(f"{name} must be non-negative, got minimum {array.min()}")
+    return array.astype(np.int64)

@@ -1,0 +1,1 @@
+"""Matting methods: one module per method, one public function each."""

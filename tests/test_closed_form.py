@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+from reference import dense_constrained_alpha, dense_matting_laplacian, dense_scribble_alpha
+
+import matting
+from matting.datasets import synthetic_composite
+from matting.trimap import windows_touching
+
+
+def _two_colour_ramp(height=12, width=30):
+    """Constant red foreground over constant blue background with alpha rising left to right."""
+    alpha = np.tile(np.clip((np.arange(width) - 5) / (width - 11), 0, 1), (height, 1))
+    foreground, background = np.array([0.9, 0.2, 0.1]), np.array([0.1, 0.3, 0.8])
+    image = alpha[..., None] * foreground + (1 - alpha[..., None]) * background
+    trimap = np.full(alpha.shape, 0.5)
+    trimap[:, :3] = 0
+    trimap[:, -3:] = 1
+    return image, trimap, alpha
+
+
+def test_two_colour_linear_ramp_is_reproduced():
+    # With constant F and B, alpha is an affine function of colour in every window, the case
+    # in which the paper proves the true alpha minimises the cost (eps -> 0).
+    image, trimap, alpha = _two_colour_ramp()
+    result = matting.closed_form(image, trimap)
+    assert np.abs(result - alpha).max() < 1e-4
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_hard_constraints_match_a_dense_reference(radius):
+    rng = np.random.default_rng(radius)
+    image = rng.random((9, 11, 3))
+    trimap = np.full((9, 11), 0.5)
+    trimap[:, :2] = 0
+    trimap[:, -2:] = 1
+    trimap[0, 5] = 1
+    expected = dense_constrained_alpha(dense_matting_laplacian(image, radius, 1e-5), trimap)
+    result = matting.closed_form(image, trimap, radius=radius, eps=1e-5, solver="direct")
+    np.testing.assert_allclose(result, expected, atol=1e-8)
+
+
+def test_scribbles_match_the_authors_formulation_densely():
+    # solveAlpha of Levin et al.'s code: all pixels free, scribbles pulled with lambda = 100,
+    # and windows whose every pixel is scribbled are skipped (getLaplacian1 erodes the map).
+    rng = np.random.default_rng(5)
+    image = rng.random((10, 12, 3))
+    scribbles = np.full((10, 12), 0.5)
+    scribbles[1:4, 1:5] = 1
+    scribbles[7:10, 6:12] = 0
+    window_mask = windows_touching(scribbles == 0.5, 1)
+    expected = dense_scribble_alpha(dense_matting_laplacian(image, 1, 1e-7, window_mask), scribbles)
+    result = matting.closed_form(image, scribbles=scribbles, solver="direct")
+    np.testing.assert_allclose(result, expected, atol=1e-7)
+
+
+@pytest.fixture(scope="module")
+def composite():
+    return synthetic_composite((90, 120), seed=1)
+
+
+@pytest.mark.parametrize("solver", ["direct", "cg", "jacobi", "ichol", "amg", "amg-rn", "multigrid"])
+def test_every_solver_gives_the_same_alpha(composite, solver):
+    reference = matting.closed_form(composite.image, composite.trimap, solver="direct")
+    result = matting.closed_form(
+        composite.image, composite.trimap, solver=solver, rtol=1e-10, maxiter=20000
+    )
+    assert np.abs(result - reference).max() < 1e-4
+
+
+def test_synthetic_composite_reaches_stated_error(composite):
+    alpha = matting.closed_form(composite.image, composite.trimap)
+    unknown = composite.trimap == 0.5
+    assert np.all(alpha[~unknown] == composite.trimap[~unknown])
+    # Measured: MSE 0.0189, SAD 0.260 (pymatting's estimate_alpha_cf gives the same to 1e-6);
+    # filling the unknown region with 0.5 gives MSE 0.185, SAD 1.39.
+    assert matting.metrics.mse(alpha, composite.alpha, composite.trimap) < 0.021
+    assert matting.metrics.sad(alpha, composite.alpha, composite.trimap) < 0.29
+
+
+def test_outputs_info_determinism_and_untouched_inputs(composite):
+    image, trimap = composite.image.copy(), composite.trimap.copy()
+    alpha, foreground, background, info = matting.closed_form(
+        image, trimap, return_foreground=True, return_info=True
+    )
+    np.testing.assert_array_equal(image, composite.image)
+    np.testing.assert_array_equal(trimap, composite.trimap)
+    assert foreground.shape == background.shape == image.shape
+    assert info.converged and info.residuals[-1] <= 1e-7
+    np.testing.assert_array_equal(alpha, matting.closed_form(image, trimap))
+
+
+def test_trimap_without_unknown_pixels_is_returned():
+    trimap = np.zeros((6, 6))
+    trimap[:, 3:] = 1
+    alpha, info = matting.closed_form(np.random.default_rng(0).random((6, 6, 3)), trimap, return_info=True)
+    np.testing.assert_array_equal(alpha, trimap)
+    assert info is None
+
+
+def test_bad_arguments_raise_clear_errors():
+    image, trimap, _ = _two_colour_ramp()
+    with pytest.raises(ValueError, match="either trimap .* or scribbles"):
+        matting.closed_form(image)
+    with pytest.raises(ValueError, match="either trimap .* or scribbles"):
+        matting.closed_form(image, trimap, scribbles=trimap)
+    with pytest.raises(ValueError, match=r"trimap has shape \(12, 29\) but the image is \(12, 30\)"):
+        matting.closed_form(image, trimap[:, 1:])
+    with pytest.raises(ValueError, match="no foreground"):
+        matting.closed_form(image, np.minimum(trimap, 0.5))
+    with pytest.raises(ValueError, match="solver"):
+        matting.closed_form(image, trimap, solver="magic")

@@ -1,0 +1,555 @@
+"""Tests of matting.linalg: PCG, preconditioners, direct solve and the solve() entry point.
+
+The test systems resemble what matting methods build: grid graph Laplacians with random
+(widely varying) weights, made definite by a positive diagonal on a few "known" rows and a
+tiny regulariser, and a small closed-form matting Laplacian (3x3 windows, eps = 1e-7).
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, spsolve
+from scipy.sparse.linalg import cg as scipy_cg
+
+from matting.linalg import (
+    SOLVERS,
+    ConvergenceWarning,
+    SolveInfo,
+    amg,
+    cg,
+    csr_matvec,
+    direct_solve,
+    ichol,
+    jacobi,
+    multigrid,
+    solve,
+)
+from matting.linalg.solve import _choose_solver
+
+ITERATIVE = ["cg", "jacobi", "ichol", "amg", "amg-sa", "amg-rn", "multigrid"]
+
+# Small coarse grids, so that the 2000-unknown test systems get a real multigrid hierarchy.
+MG_OPTIONS = {"coarse_size": 60}
+
+
+# --------------------------------------------------------------------------- test systems
+
+
+def grid_laplacian(height, width, seed=0, mask=None):
+    """Random-weight 4-neighbour graph Laplacian on the pixels of ``mask`` (all by default).
+
+    Weights span three orders of magnitude, like affinities across and along image edges.
+    Returns the (singular) Laplacian and the row/column of each pixel.
+    """
+    rng = np.random.default_rng(seed)
+    mask = np.ones((height, width), bool) if mask is None else mask
+    index = np.full((height, width), -1)
+    index[mask] = np.arange(np.count_nonzero(mask))
+    pairs = []
+    for a, b in (
+        (index[:, :-1], index[:, 1:]),
+        (index[:-1, :], index[1:, :]),
+    ):
+        keep = (a >= 0) & (b >= 0)
+        pairs.append((a[keep], b[keep]))
+    i = np.concatenate([p[0] for p in pairs])
+    j = np.concatenate([p[1] for p in pairs])
+    weights = 10.0 ** rng.uniform(-3, 0, i.size)
+    n = int(np.count_nonzero(mask))
+    W = sp.coo_matrix((weights, (i, j)), shape=(n, n)).tocsr()
+    W = W + W.T
+    L = (sp.diags(np.asarray(W.sum(axis=1)).ravel()) - W).tocsr()
+    rows, cols = np.nonzero(mask)
+    return L, rows, cols
+
+
+def make_system(height=40, width=50, seed=0, mask=None):
+    """A definite system like a trimap-constrained matting solve, with its exact solution."""
+    rng = np.random.default_rng(seed)
+    L, rows, cols = grid_laplacian(height, width, seed, mask)
+    n = L.shape[0]
+    known = rng.uniform(size=n) < 0.03  # "known" pixels pulled towards a value
+    diagonal = 1e-7 * L.diagonal() + np.where(known, 1.0, 0.0)
+    A = (L + sp.diags(diagonal)).tocsr()
+    b = rng.standard_normal(n)
+    x_ref = spsolve(A.tocsc(), b)
+    return A, b, x_ref, rows, cols
+
+
+def matting_laplacian(image, eps=1e-7):
+    """Closed-form matting Laplacian (Levin et al. 2008) with 3x3 windows, from the formula."""
+    height, width, _ = image.shape
+    index = np.arange(height * width).reshape(height, width)
+    windows = np.stack(
+        [
+            index[dy : height - 2 + dy, dx : width - 2 + dx].ravel()
+            for dy in range(3)
+            for dx in range(3)
+        ],
+        axis=1,
+    )
+    colours = image.reshape(-1, 3)[windows]
+    centred = colours - colours.mean(axis=1, keepdims=True)
+    covariance = np.einsum("kia,kib->kab", centred, centred) / 9 + eps / 9 * np.eye(3)
+    gram = np.einsum("kia,kab,kjb->kij", centred, np.linalg.inv(covariance), centred)
+    values = np.eye(9) - (1.0 + gram) / 9
+    rows = np.repeat(windows, 9, axis=1).ravel()
+    cols = np.tile(windows, (1, 9)).ravel()
+    L = sp.csr_matrix((values.ravel(), (rows, cols)), shape=(height * width,) * 2)
+    return ((L + L.T) * 0.5).tocsr()
+
+
+@pytest.fixture(scope="module")
+def system():
+    return make_system()
+
+
+def relative_error(x, x_ref):
+    return np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref)
+
+
+def relative_residual(A, x, b):
+    return np.linalg.norm(b - A @ x) / np.linalg.norm(b)
+
+
+# --------------------------------------------------------------------------- correctness
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_every_solver_matches_spsolve(system, solver):
+    A, b, x_ref, rows, cols = system
+    options = MG_OPTIONS if solver == "multigrid" else None
+    x, info = solve(
+        A, b, solver=solver, rtol=1e-10, pixel_rows=rows, pixel_cols=cols,
+        options=options, return_info=True,
+    )  # fmt: skip
+    assert info.converged
+    assert relative_error(x, x_ref) < 1e-6
+    expected = {"auto": _choose_solver(A.shape[0]), "amg": "amg-sa"}.get(solver, solver)
+    assert info.solver == expected
+
+
+def test_multigrid_builds_several_levels(system):
+    A, _, _, rows, cols = system
+    M = multigrid(A, rows, cols, coarse_size=60)
+    assert len(M.sizes) >= 4
+    assert M.sizes == sorted(M.sizes, reverse=True)
+    assert M.sizes[-1] <= 60
+
+
+@pytest.mark.parametrize("prolongation", ["bilinear", "constant"])
+def test_multigrid_on_a_ring_shaped_region(prolongation):
+    yy, xx = np.mgrid[0:48, 0:48]
+    radius = np.hypot(yy - 23.5, xx - 23.5)
+    ring = (radius > 9) & (radius < 21)
+    A, b, x_ref, rows, cols = make_system(48, 48, seed=3, mask=ring)
+    M = multigrid(A, rows, cols, prolongation=prolongation, coarse_size=30)
+    assert len(M.sizes) >= 3
+    x, info = cg(A, b, M=M, rtol=1e-10, return_info=True)
+    assert info.converged
+    assert relative_error(x, x_ref) < 1e-6
+    _, plain = cg(A, b, rtol=1e-10, return_info=True)
+    assert info.iterations < plain.iterations / 2
+
+
+def make_preconditioners(A, rows, cols):
+    return {
+        "jacobi": jacobi(A),
+        "ichol": ichol(A),
+        "amg-sa": amg(A, kind="sa"),
+        "amg-rn": amg(A, kind="rn"),
+        "multigrid": multigrid(A, rows, cols, coarse_size=60),
+        "multigrid-constant": multigrid(A, rows, cols, coarse_size=60, prolongation="constant"),
+    }
+
+
+@pytest.fixture(scope="module")
+def preconditioners(system):
+    A, _, _, rows, cols = system
+    return make_preconditioners(A, rows, cols)
+
+
+@pytest.mark.parametrize(
+    "name", ["jacobi", "ichol", "amg-sa", "amg-rn", "multigrid", "multigrid-constant"]
+)
+def test_preconditioners_are_symmetric_positive_definite(system, preconditioners, name):
+    # PCG is only valid with an SPD preconditioner: check u.Mv == v.Mu and u.Mu > 0.
+    M = preconditioners[name]
+    rng = np.random.default_rng(7)
+    n = system[0].shape[0]
+    for _ in range(3):
+        u, v = rng.standard_normal(n), rng.standard_normal(n)
+        Mu, Mv = M.apply(u), M.apply(v)
+        assert abs(u @ Mv - v @ Mu) <= 1e-9 * np.linalg.norm(u) * np.linalg.norm(Mv)
+        assert u @ Mu > 0
+
+
+def test_preconditioning_reduces_iterations(system, preconditioners):
+    A, b, *_ = system
+    _, plain = cg(A, b, return_info=True)
+    counts = {}
+    for name, M in preconditioners.items():
+        _, info = cg(A, b, M=M, return_info=True)
+        assert info.converged, name
+        counts[name] = info.iterations
+    assert all(count < plain.iterations for count in counts.values()), (plain, counts)
+    assert counts["ichol"] < counts["jacobi"] / 3
+    assert counts["multigrid"] < counts["jacobi"] / 3
+    assert counts["amg-sa"] < counts["jacobi"] / 3
+    # Bilinear prolongation is the better one (see multigrid's Notes).
+    assert counts["multigrid"] < counts["multigrid-constant"]
+
+
+def test_jacobi_solves_a_diagonal_system_in_one_iteration():
+    d = np.linspace(1.0, 1e4, 300)
+    A = sp.diags(d).tocsr()
+    b = np.random.default_rng(0).standard_normal(300)
+    x, info = cg(A, b, M=jacobi(A), return_info=True)
+    assert info.iterations == 1
+    np.testing.assert_allclose(x, b / d, rtol=1e-12)
+    # Without the preconditioner, CG needs many iterations on the same system.
+    _, plain = cg(A, b, return_info=True)
+    assert plain.iterations > 10
+
+
+def test_cg_on_identity_takes_one_iteration():
+    b = np.arange(1.0, 11.0)
+    x, info = cg(sp.eye(10, format="csr"), b, return_info=True)
+    assert info.iterations == 1
+    np.testing.assert_allclose(x, b)
+    np.testing.assert_allclose(info.residuals, [1.0, 0.0], atol=1e-15)
+
+
+def test_exact_incomplete_cholesky_is_an_exact_solver():
+    # Without dropping (threshold 0, unlimited fill), the factorisation is the complete one.
+    A, b, x_ref, *_ = make_system(12, 15, seed=4)
+    M = ichol(A, threshold=0.0, fill=1e9)
+    L = M.factor().toarray()
+    np.testing.assert_allclose(L @ L.T, A.toarray(), atol=1e-10 * abs(A).max())
+    assert np.allclose(L, np.tril(L))
+    x, info = cg(A, b, M=M, rtol=1e-10, return_info=True)
+    assert info.iterations <= 2
+    assert relative_error(x, x_ref) < 1e-8
+
+
+def test_ichol_fill_bound_keeps_memory_linear(system):
+    A = system[0]
+    strictly_lower = (A.nnz - A.shape[0]) // 2
+    for fill in (1.0, 2.0):
+        M = ichol(A, fill=fill)
+        assert M.values.size <= fill * strictly_lower
+    assert ichol(A, fill=1.0).values.size < ichol(A, threshold=1e-8, fill=50.0).values.size
+
+
+def test_ichol_retries_with_a_shift_on_a_singular_laplacian():
+    # A graph Laplacian is singular; a tiny regulariser leaves it numerically semidefinite,
+    # and incomplete Cholesky's dropping then produces a non-positive pivot.
+    rng = np.random.default_rng(1)
+    image = rng.uniform(size=(24, 24, 3))
+    for axis in (0, 1):  # smooth the noise a little, like an image
+        image = (image + np.roll(image, 1, axis) + np.roll(image, -1, axis)) / 3
+    L = matting_laplacian(image)
+    A = (L + 1e-9 * sp.eye(L.shape[0])).tocsr()
+    M = ichol(A)
+    assert M.attempts > 1
+    assert M.shift > 0
+    b = A @ rng.standard_normal(A.shape[0])
+    x, info = cg(A, b, M=M, rtol=1e-8, return_info=True)
+    assert info.converged
+    assert relative_residual(A, x, b) <= 1e-8
+    # With no retry allowed, the same factorisation fails loudly.
+    with pytest.raises(ValueError, match="positive definite"):
+        ichol(A, max_retries=0)
+
+
+def test_ichol_breaks_down_on_kershaws_matrix_and_recovers():
+    # Kershaw (1978): SPD, yet incomplete Cholesky without fill has a negative pivot.
+    K = sp.csr_matrix(np.array([[3.0, -2, 0, 2], [-2, 3, -2, 0], [0, -2, 3, -2], [2, 0, -2, 3]]))
+    assert np.all(np.linalg.eigvalsh(K.toarray()) > 0)
+    M = ichol(K, threshold=0.6)  # drops the one fill entry (0.596), as IC(0) would
+    assert M.attempts > 1 and M.shift > 0
+    b = np.array([1.0, 2.0, 3.0, 4.0])
+    x = cg(K, b, M=M, rtol=1e-12)
+    np.testing.assert_allclose(K @ x, b, atol=1e-10)
+
+
+def _recorder(store):
+    return lambda xk: store.append(xk.copy())
+
+
+def test_callback_and_linear_operator_paths_agree(system):
+    A, b, *_ = system
+    for M in (None, jacobi(A), ichol(A)):
+        seen = []
+        x_plain, plain = cg(A, b, M=M, return_info=True)
+        x_seen, info = cg(A, b, M=M, callback=_recorder(seen), return_info=True)
+        assert plain.iterations == info.iterations == len(seen)
+        np.testing.assert_array_equal(x_plain, x_seen)
+        np.testing.assert_array_equal(seen[-1], x_seen)
+        assert not np.array_equal(seen[0], seen[-1])
+        if M is not None:
+            x_op = cg(A, b, M=M.aslinearoperator())
+            np.testing.assert_allclose(x_op, x_plain, rtol=1e-12, atol=0)
+
+
+def test_callback_gets_a_read_only_view(system):
+    A, b, *_ = system
+
+    def callback(xk):
+        with pytest.raises(ValueError):
+            xk[0] = 1.0
+
+    with pytest.warns(ConvergenceWarning):
+        cg(A, b, M=jacobi(A), callback=callback, maxiter=3)
+
+
+# --------------------------------------------------------------------------- convergence
+
+
+@pytest.mark.parametrize("solver", ITERATIVE)
+def test_residual_history(system, solver):
+    A, b, _, rows, cols = system
+    rtol = 1e-8
+    x, info = solve(
+        A, b, solver=solver, rtol=rtol, return_info=True, pixel_rows=rows, pixel_cols=cols,
+        options=MG_OPTIONS if solver == "multigrid" else None,
+    )  # fmt: skip
+    history = info.residuals
+    assert history.shape == (info.iterations + 1,)
+    assert history[0] == pytest.approx(1.0)  # x0 = 0
+    assert history[-1] <= rtol
+    # The last entry is the true residual, not the recurrence.
+    assert history[-1] == pytest.approx(relative_residual(A, x, b), rel=1e-6)
+    assert np.all(history[:-1] > rtol)  # stopped as soon as it could
+    # CG residuals are not monotone, but they trend down: each quarter of the history
+    # reaches a lower minimum than the previous one.
+    quarters = np.array_split(history, 4)
+    minima = [q.min() for q in quarters if q.size]
+    assert all(later < earlier for earlier, later in itertools.pairwise(minima))
+
+
+def test_nonconvergence_warns_with_iterations_and_residual(system):
+    A, b, *_ = system
+    with pytest.warns(ConvergenceWarning, match=r"after 2 iterations; final relative residual"):
+        _, info = cg(A, b, maxiter=2, return_info=True)
+    assert not info.converged
+    assert info.iterations == 2
+    assert info.residuals.shape == (3,)
+    with pytest.warns(ConvergenceWarning) as record:
+        _, info = solve(A, b, solver="ichol", maxiter=2, return_info=True)
+    message = str(record[0].message)
+    assert "ichol" in message and "2 iterations" in message
+    assert f"final relative residual {info.residuals[-1]:.3e}" in message
+    assert info.residuals[-1] > 1e-7
+    assert record[0].filename == __file__  # the warning points at the caller
+
+
+def test_breakdown_on_indefinite_matrix_warns():
+    A = sp.csr_matrix(np.array([[1.0, 2.0], [2.0, 1.0]]))  # eigenvalues 3 and -1
+    with pytest.warns(ConvergenceWarning, match="not positive definite"):
+        cg(A, np.array([1.0, -1.0]), maxiter=10)
+
+
+def test_no_warning_when_converged(system):
+    A, b, *_ = system
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        solve(A, b, solver="ichol")
+
+
+def test_return_info_fields(system):
+    A, b, *_ = system
+    _, info = solve(A, b, solver="ichol", return_info=True)
+    assert isinstance(info, SolveInfo)
+    assert isinstance(info.iterations, int) and info.iterations > 0
+    assert isinstance(info.residuals, np.ndarray) and info.residuals.dtype == np.float64
+    assert info.converged is True
+    assert info.solver == "ichol"
+    assert info.seconds_setup > 0 and info.seconds_solve > 0
+    assert info.final_residual == info.residuals[-1]
+
+    _, info = solve(A, b, solver="direct", return_info=True)
+    assert info.iterations == 0 and info.solver == "direct" and info.converged
+    assert info.residuals.shape == (1,) and info.residuals[0] < 1e-12
+
+    _, info = cg(A, b, return_info=True)
+    assert info.solver == "cg" and info.seconds_setup == 0.0
+
+
+def test_zero_right_hand_side_gives_zeros(system):
+    A = system[0]
+    n = A.shape[0]
+    for solver in ("cg", "ichol", "direct", "auto"):
+        x, info = solve(A, np.zeros(n), solver=solver, x0=np.ones(n), return_info=True)
+        assert np.array_equal(x, np.zeros(n))
+        assert info.iterations == 0 and info.converged
+    assert np.array_equal(cg(A, np.zeros(n), x0=np.ones(n)), np.zeros(n))
+
+
+def test_initial_guess_is_used(system):
+    A, b, x_ref, *_ = system
+    _, cold = cg(A, b, M=jacobi(A), return_info=True)
+    x, warm = cg(A, b, M=jacobi(A), x0=x_ref, return_info=True)
+    assert warm.iterations == 0
+    assert cold.iterations > 10
+    np.testing.assert_array_equal(x, x_ref)
+
+
+def test_custom_preconditioners(system):
+    A, b, x_ref, *_ = system
+    inv_d = 1.0 / A.diagonal()
+    x1 = cg(A, b, M=lambda r: inv_d * r, rtol=1e-10)
+    x2 = cg(A, b, M=LinearOperator(A.shape, matvec=lambda r: inv_d * r), rtol=1e-10)
+    for x in (x1, x2):
+        assert relative_error(x, x_ref) < 1e-6
+
+    def overwrites_its_input(r):
+        r[:] = 0.0
+        return r
+
+    with pytest.raises(ValueError, match="read-only"):
+        cg(A, b, M=overwrites_its_input)
+
+
+def test_preconditioner_works_inside_scipy_cg(system, preconditioners):
+    A, b, x_ref, *_ = system
+    x, status = scipy_cg(A, b, M=preconditioners["ichol"].aslinearoperator(), rtol=1e-10)
+    assert status == 0
+    assert relative_error(x, x_ref) < 1e-6
+
+
+def test_amg_accepts_a_near_nullspace(system):
+    A, b, x_ref, rows, _ = system
+    n = A.shape[0]
+    B = np.column_stack([np.ones(n), rows / rows.max()])
+    x = cg(A, b, M=amg(A, near_nullspace=B), rtol=1e-10)
+    assert relative_error(x, x_ref) < 1e-6
+    with pytest.raises(ValueError, match="near_nullspace"):
+        amg(A, near_nullspace=np.ones(n + 1))
+
+
+# --------------------------------------------------------------------------- kernels
+
+
+def test_csr_matvec_matches_scipy():
+    rng = np.random.default_rng(5)
+    A = sp.random(300, 200, density=0.05, random_state=6, format="csr")
+    x = rng.standard_normal(200)
+    out = np.empty(300)
+    csr_matvec(A.indptr, A.indices, A.data, x, out)
+    np.testing.assert_allclose(out, A @ x, rtol=1e-13, atol=1e-13)
+    # Unsorted column indices and duplicate entries are fine.
+    cols = np.array([2, 0, 2, 1, 0])
+    values = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    messy = sp.csr_matrix((values, cols, np.array([0, 3, 5])), shape=(2, 3))
+    out = np.empty(2)
+    csr_matvec(messy.indptr, messy.indices, messy.data, np.array([1.0, 10.0, 100.0]), out)
+    np.testing.assert_allclose(out, [2 + 400, 5 + 40])
+
+
+@pytest.mark.parametrize("convert", [sp.csc_matrix, sp.coo_matrix, sp.csr_array, np.asarray])
+def test_other_matrix_formats_are_accepted(convert):
+    A, b, x_ref, *_ = make_system(10, 12, seed=8)
+    matrix = convert(A.toarray()) if convert is np.asarray else convert(A)
+    x = solve(matrix, b.tolist(), solver="ichol", rtol=1e-10)
+    assert relative_error(x, x_ref) < 1e-6
+
+
+def test_int64_indices_and_float32_values():
+    A, b, *_ = make_system(10, 12, seed=9)
+    B = sp.csr_matrix(A, dtype=np.float32)
+    B.indices = B.indices.astype(np.int64)
+    B.indptr = B.indptr.astype(np.int64)
+    x = solve(B, b, solver="jacobi", rtol=1e-10)
+    assert relative_error(x, spsolve(B.astype(np.float64).tocsc(), b)) < 1e-6
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_inputs_are_not_modified(solver):
+    A, b, _, rows, cols = make_system(20, 25, seed=2)
+    # Unsorted column indices: pyamg sorts its input in place, which must not reach ours.
+    rng = np.random.default_rng(0)
+    order = np.concatenate(
+        [rng.permutation(np.arange(A.indptr[i], A.indptr[i + 1])) for i in range(A.shape[0])]
+    )
+    A = sp.csr_matrix((A.data[order], A.indices[order], A.indptr), shape=A.shape)
+    assert not A.has_sorted_indices
+    x0 = np.full(A.shape[0], 0.5)
+    saved = [a.copy() for a in (A.data, A.indices, A.indptr, b, x0, rows, cols)]
+    solve(
+        A, b, solver=solver, x0=x0, pixel_rows=rows, pixel_cols=cols, rtol=1e-8,
+        options=MG_OPTIONS if solver == "multigrid" else None,
+    )  # fmt: skip
+    for before, after in zip(saved, (A.data, A.indices, A.indptr, b, x0, rows, cols)):
+        np.testing.assert_array_equal(before, after)
+    assert not hasattr(A, "symmetry")  # nothing was attached to the caller's matrix
+
+
+def test_preconditioner_apply_does_not_modify_r(preconditioners, system):
+    r = np.random.default_rng(3).standard_normal(system[0].shape[0])
+    saved = r.copy()
+    for M in preconditioners.values():
+        M.apply(r)
+        np.testing.assert_array_equal(r, saved)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda A, b: solve(A[:, :-1], b), "A must be square"),
+        (lambda A, b: solve(A, b[:-1]), "b must be a 1-D array of length"),
+        (lambda A, b: solve(A, b[:, None]), "b must be a 1-D array"),
+        (lambda A, b: solve(A, b, solver="gmres"), "solver must be one of .*'ichol'.*'direct'"),
+        (lambda A, b: solve(A, b, solver="multigrid"), "pixel_rows and pixel_cols"),
+        (lambda A, b: solve(A, np.full_like(b, np.nan)), "b contains NaN"),
+        (lambda A, b: solve(A, b, rtol=-1.0), "rtol"),
+        (lambda A, b: solve(A, b, maxiter=-1), "maxiter"),
+        (lambda A, b: solve(A, b, maxiter=2.5), "maxiter"),
+        (lambda A, b: solve(A, b, x0=np.zeros(3)), "x0"),
+        (lambda A, b: solve(A, b, solver="ichol", options={"threshold": -1}), "threshold"),
+        (lambda A, b: solve(A, b, callback=3), "callback"),
+        (lambda A, b: solve(A, b, solver="jacobi", options={"fill": 2}), "options do not fit"),
+        (lambda A, b: solve(A, b, options=[1]), "options must be a dict"),
+        (lambda A, b: cg(A, b, M=jacobi(A[:10, :10])), "M has shape"),
+        (lambda A, b: cg(A, b, M="ichol"), "M must be"),
+        (lambda A, b: cg("A", b), "A must be a scipy.sparse matrix"),
+        (lambda A, b: cg(None, b), "A is required"),
+        (lambda A, b: direct_solve(A, b.astype(complex)), "b must be a real"),
+        (lambda A, b: jacobi(A - sp.diags(A.diagonal())), "diagonal entries are <= 0"),
+        (lambda A, b: ichol(-A), "diagonal entries are <= 0"),
+        (lambda A, b: amg(A, kind="classical"), "kind must be"),
+        (lambda A, b: multigrid(A, np.zeros(4, int), np.zeros(4, int)), "pixel_rows must have"),
+        (lambda A, b: multigrid(A, *np.zeros((2, A.shape[0]), int)), "same pixel"),
+        (lambda A, b: multigrid(A, *np.zeros((2, A.shape[0]))), "integer array"),
+        (lambda A, b: multigrid(A, *np.divmod(np.arange(42), 7), sweeps=0), "sweeps"),
+        (lambda A, b: multigrid(A, *np.divmod(np.arange(42), 7), prolongation="x"), "prolong"),
+    ],
+)
+def test_bad_inputs_raise_value_error(call, match):
+    A, b, *_ = make_system(6, 7, seed=1)
+    with pytest.raises(ValueError, match=match):
+        call(A, b)
+
+
+def test_direct_solve_refuses_singular_matrix():
+    singular = sp.csr_matrix(np.array([[1.0, 1.0], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match="singular"):
+        direct_solve(singular, np.ones(2))
+
+
+def test_preconditioner_checks_its_argument(preconditioners):
+    with pytest.raises(ValueError, match="r must have shape"):
+        preconditioners["jacobi"].apply(np.ones(3))
+
+
+def test_auto_choice_depends_on_size():
+    assert _choose_solver(100) == "direct"
+    assert _choose_solver(10**7) == "ichol"
