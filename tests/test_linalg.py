@@ -553,3 +553,18 @@ def test_preconditioner_checks_its_argument(preconditioners):
 def test_auto_choice_depends_on_size():
     assert _choose_solver(100) == "direct"
     assert _choose_solver(10**7) == "ichol"
+
+
+def test_split_system_matches_fancy_indexing():
+    from matting.linalg import split_system
+
+    rng = np.random.default_rng(3)
+    matrix = sp.random(30, 30, density=0.2, random_state=4, format="csr")
+    matrix = (matrix + matrix.T).tocsr()
+    free = np.sort(rng.choice(30, size=12, replace=False))
+    fixed = np.setdiff1d(np.arange(30), free)
+    values = rng.random(30)
+    system, right_hand_side = split_system(matrix, free, values)
+    dense = matrix.toarray()
+    np.testing.assert_allclose(system.toarray(), dense[np.ix_(free, free)])
+    np.testing.assert_allclose(right_hand_side, -dense[np.ix_(free, fixed)] @ values[fixed])

@@ -20,7 +20,7 @@ from ._common import ConvergenceWarning, SolveInfo
 from ._kernels import csr_matvec
 from .amg import AMGPreconditioner, amg
 from .cg import cg
-from .constraints import restrict_to, solve_hard_constraints, solve_soft_constraints
+from .constraints import solve_hard_constraints, solve_soft_constraints, split_system
 from .direct import direct_solve
 from .ichol import ICholPreconditioner, ichol
 from .multigrid import MultigridPreconditioner, multigrid
@@ -43,8 +43,8 @@ __all__ = [
     "ichol",
     "jacobi",
     "multigrid",
-    "restrict_to",
     "solve",
     "solve_hard_constraints",
     "solve_soft_constraints",
+    "split_system",
 ]

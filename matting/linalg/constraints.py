@@ -11,29 +11,69 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse
+from numba import njit
 
 from .._inputs import UNKNOWN
 
-__all__ = ["restrict_to", "solve_hard_constraints", "solve_soft_constraints"]
+__all__ = ["solve_hard_constraints", "solve_soft_constraints", "split_system"]
 
 
-def restrict_to(matrix: scipy.sparse.csr_matrix, indices: np.ndarray) -> scipy.sparse.csr_matrix:
-    """The principal submatrix ``matrix[indices][:, indices]`` (indices sorted), vectorised.
+def split_system(matrix, free: np.ndarray, fixed_values: np.ndarray):
+    """Split ``matrix @ x`` into free and fixed parts: ``A = M[free][:, free]`` and
+    ``b = -M[free][:, fixed] @ x_fixed``, in one pass over the free rows.
 
-    Faster and leaner than scipy's two-step fancy indexing, which builds an intermediate
-    matrix for the column selection.
+    Parameters
+    ----------
+    matrix : scipy.sparse.csr_matrix, N x N
+    free : ndarray of int
+        Sorted indices of the free unknowns.
+    fixed_values : ndarray, float64, length N
+        Values of the fixed entries (entries at ``free`` are ignored).
+
+    Returns
+    -------
+    A : scipy.sparse.csr_matrix, len(free) x len(free)
+    b : ndarray, float64
     """
-    rows = matrix[indices]
     new_index = np.full(matrix.shape[1], -1, dtype=np.int64)
-    new_index[indices] = np.arange(indices.size)
-    columns = new_index[rows.indices]
-    keep = columns >= 0
-    row_of_entry = np.repeat(np.arange(indices.size), np.diff(rows.indptr))
-    counts = np.bincount(row_of_entry[keep], minlength=indices.size)
-    indptr = np.concatenate([[0], np.cumsum(counts)])
-    return scipy.sparse.csr_matrix(
-        (rows.data[keep], columns[keep], indptr), shape=(indices.size, indices.size)
+    new_index[free] = np.arange(free.size)
+    indptr, indices, data, right_hand_side = _split_rows(
+        matrix.indptr, matrix.indices, matrix.data, free, new_index, fixed_values
     )
+    system = scipy.sparse.csr_matrix((data, indices, indptr), shape=(free.size, free.size))
+    return system, right_hand_side
+
+
+@njit(cache=True)
+def _split_rows(indptr, indices, data, free, new_index, fixed_values):  # pragma: no cover
+    # Scipy's two fancy-indexing steps plus a product read the rows three times and build an
+    # intermediate matrix; one counting pass and one filling pass are enough.
+    n = free.size
+    out_indptr = np.zeros(n + 1, dtype=np.int64)
+    for row in range(n):
+        old = free[row]
+        count = 0
+        for entry in range(indptr[old], indptr[old + 1]):
+            if new_index[indices[entry]] >= 0:
+                count += 1
+        out_indptr[row + 1] = out_indptr[row] + count
+    out_indices = np.empty(out_indptr[n], dtype=np.int32)
+    out_data = np.empty(out_indptr[n], dtype=np.float64)
+    right_hand_side = np.zeros(n, dtype=np.float64)
+    for row in range(n):
+        old = free[row]
+        position = out_indptr[row]
+        total = 0.0
+        for entry in range(indptr[old], indptr[old + 1]):
+            column = new_index[indices[entry]]
+            if column >= 0:
+                out_indices[position] = column
+                out_data[position] = data[entry]
+                position += 1
+            else:
+                total -= data[entry] * fixed_values[indices[entry]]
+        right_hand_side[row] = total
+    return out_indptr, out_indices, out_data, right_hand_side
 
 
 def solve_hard_constraints(laplacian, trimap: np.ndarray, *, return_info: bool = False, **options):
@@ -61,10 +101,9 @@ def solve_hard_constraints(laplacian, trimap: np.ndarray, *, return_info: bool =
     unknown = np.flatnonzero(trimap.ravel() == UNKNOWN)
     info = None
     if unknown.size:
-        known_values = np.where(trimap == UNKNOWN, 0.0, trimap).ravel()
-        laplacian = scipy.sparse.csr_matrix(laplacian)
-        right_hand_side = -(laplacian[unknown] @ known_values)
-        system = restrict_to(laplacian, unknown)
+        system, right_hand_side = split_system(
+            scipy.sparse.csr_matrix(laplacian), unknown, trimap.ravel()
+        )
         pixel_rows, pixel_cols = np.divmod(unknown, trimap.shape[1])
         result = solve(
             system,
@@ -102,7 +141,9 @@ def solve_soft_constraints(
         raise ValueError(f"lambda_ must be a positive number, got {lambda_}")
     constrained = (constraints != UNKNOWN).ravel().astype(np.float64)
     values = np.where(constraints == UNKNOWN, 0.0, constraints).ravel()
-    system = scipy.sparse.csr_matrix(laplacian) + scipy.sparse.diags(lambda_ * constrained, format="csr")
+    system = scipy.sparse.csr_matrix(laplacian) + scipy.sparse.diags(
+        lambda_ * constrained, format="csr"
+    )
     pixel_rows, pixel_cols = np.divmod(np.arange(constraints.size), constraints.shape[1])
     result = solve(
         system.tocsr(),
