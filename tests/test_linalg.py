@@ -255,7 +255,9 @@ def test_ichol_retries_with_a_shift_on_a_singular_laplacian():
         image = (image + np.roll(image, 1, axis) + np.roll(image, -1, axis)) / 3
     L = matting_laplacian(image)
     A = (L + 1e-9 * sp.eye(L.shape[0])).tocsr()
-    M = ichol(A)
+    # Sparse enough dropping that the factorisation meets a non-positive pivot.
+    dropping = {"threshold": 1e-4, "fill": 3.0}
+    M = ichol(A, **dropping)
     assert M.attempts > 1
     assert M.shift > 0
     b = A @ rng.standard_normal(A.shape[0])
@@ -264,7 +266,7 @@ def test_ichol_retries_with_a_shift_on_a_singular_laplacian():
     assert relative_residual(A, x, b) <= 1e-8
     # With no retry allowed, the same factorisation fails loudly.
     with pytest.raises(ValueError, match="positive definite"):
-        ichol(A, max_retries=0)
+        ichol(A, max_retries=0, **dropping)
 
 
 def test_ichol_breaks_down_on_kershaws_matrix_and_recovers():
@@ -552,7 +554,9 @@ def test_preconditioner_checks_its_argument(preconditioners):
 
 def test_auto_choice_depends_on_size():
     assert _choose_solver(100) == "direct"
+    assert _choose_solver(10**5) == "ichol"
     assert _choose_solver(10**7) == "ichol"
+    assert _choose_solver(10**7, has_pixels=True) == "multigrid"
 
 
 def test_split_system_matches_fancy_indexing():

@@ -23,18 +23,26 @@ __all__ = ["SOLVERS", "solve"]
 #: Accepted values of ``solver=``.
 SOLVERS = ("auto", "cg", "jacobi", "ichol", "amg", "amg-sa", "amg-rn", "multigrid", "direct")
 
-# Largest system "auto" hands to the direct solver. On closed-form matting systems (2 cores):
-# with a trimap, whose unknowns form a thin band, SuperLU beat incomplete-Cholesky PCG at every
-# size tried (0.06 s vs 0.21 s at 16k unknowns, 3.2 s vs 6.6 s at 250k); with scribbles over a
-# whole image (2-D fill) the two tie near 30k (0.33 s vs 0.30 s) and LU loses beyond (2.4 s vs
-# 0.8 s at 120k; 25 s and 2.3 GB vs 3.9 s at 480k). The bound keeps LU's memory modest in the
-# worst (2-D) case while taking most of its gain on trimap bands.
-_DIRECT_MAX_UNKNOWNS = 50_000
+# "auto" by system size, measured on closed-form matting systems (four photographs with
+# user-drawn trimaps, rtol 1e-7, 2 cores):
+# - up to _DIRECT_MAX_UNKNOWNS, sparse LU: exact and fastest on tiny systems; already at
+#   31k-37k unknowns incomplete-Cholesky PCG was faster (0.08 s vs 0.13 s, 0.17 s vs 0.20 s).
+#   LU fill grows quickly on 2-D regions (25 s and 2.3 GB at 480k scribble unknowns).
+# - up to _ICHOL_MAX_UNKNOWNS, incomplete-Cholesky PCG: at 147k unknowns 1.36 s against
+#   1.89 s for geometric multigrid.
+# - beyond, geometric multigrid when pixel coordinates are known: at 295k 4.7 s against
+#   5.2 s, at 614k 8.4 s against 17 s (and 958 MB against 1.2 GB peak).
+_DIRECT_MAX_UNKNOWNS = 10_000
+_ICHOL_MAX_UNKNOWNS = 250_000
 
 
-def _choose_solver(n: int) -> str:
+def _choose_solver(n: int, has_pixels: bool = False) -> str:
     """The solver ``solver="auto"`` uses for a system with ``n`` unknowns."""
-    return "direct" if n <= _DIRECT_MAX_UNKNOWNS else "ichol"
+    if n <= _DIRECT_MAX_UNKNOWNS:
+        return "direct"
+    if n <= _ICHOL_MAX_UNKNOWNS or not has_pixels:
+        return "ichol"
+    return "multigrid"
 
 
 def solve(
@@ -101,9 +109,10 @@ def solve(
 
     Notes
     -----
-    ``"auto"`` uses the direct solver up to 50 000 unknowns and incomplete-Cholesky PCG
-    above, a crossover measured on closed-form matting systems; the choice lives in
-    ``_choose_solver`` so that benchmarks can move it.
+    ``"auto"`` uses the direct solver up to 10 000 unknowns, incomplete-Cholesky PCG up to
+    250 000, and geometric multigrid PCG beyond when pixel coordinates are given (ichol
+    otherwise): crossovers measured on closed-form matting systems of photographs (figures
+    beside ``_choose_solver``, which benchmarks can move).
 
     Examples
     --------
@@ -129,7 +138,8 @@ def solve(
         raise ValueError(f"options must be a dict or None, got {type(options).__name__}")
     options = {} if options is None else options
 
-    name = _choose_solver(n) if solver == "auto" else solver
+    has_pixels = pixel_rows is not None and pixel_cols is not None
+    name = _choose_solver(n, has_pixels) if solver == "auto" else solver
     name = "amg-sa" if name == "amg" else name
     if name == "multigrid" and (pixel_rows is None or pixel_cols is None):
         raise ValueError(
