@@ -62,7 +62,8 @@ def _to_unit_float(array: np.ndarray, name: str) -> np.ndarray:
     if np.issubdtype(dtype, np.integer):
         raise ValueError(
             f"{name} has dtype {dtype}; expected uint8 (0..255), uint16 (0..65535), bool or "
-            f"float in [0, 1]. Convert it first, e.g. {name}.astype(np.uint8) for 8-bit data."
+            f"float in [0, 1]. Convert it first, e.g. np.asarray({name}, dtype=np.uint8) for "
+            "8-bit data or np.asarray({name}, dtype=float) for values in [0, 1]."
         )
     if not np.issubdtype(dtype, np.floating):
         raise ValueError(f"{name} has dtype {dtype}; expected uint8, uint16, bool or float")
@@ -198,7 +199,7 @@ def as_color(color, name: str = "background") -> np.ndarray:
             return np.array(to_rgb(color), dtype=np.float64)
         except ValueError:
             raise ValueError(f"{name} {color!r} is not a colour name matplotlib knows") from None
-    values = np.asarray(color, dtype=np.float64).reshape(-1)
+    values = np.array(color, dtype=np.float64).reshape(-1)
     if values.size == 1:
         values = np.repeat(values, 3)
     if values.size != 3:

@@ -77,9 +77,9 @@ def _body_alpha(shape, rng, radius):
     distance = np.hypot(rows - centre_row, cols - centre_col)
     phases = rng.uniform(0, 2 * np.pi, size=2)
     boundary = radius * (1 + 0.08 * np.sin(3 * angle + phases[0]) + 0.04 * np.sin(7 * angle + phases[1]))
-    softness = 1.0 + 5.0 * (0.5 + 0.5 * np.cos(angle - phases[0]))  # from 1 to 11 pixels
+    softness = 1.0 + 5.0 * (0.5 + 0.5 * np.cos(angle - phases[0]))  # from 1 to 6 pixels
     body = _smoothstep((boundary - distance) / softness + 0.5)
-    return body, (centre_row, centre_col), boundary
+    return body, (centre_row, centre_col)
 
 
 def _strands_alpha(shape, rng, centre, radius, n_strands):
@@ -134,7 +134,7 @@ def synthetic_composite(
     semi-transparent region over a real photograph.
 
     The matte combines (with the "over" rule, ``1 - prod(1 - a_i)``) a blob whose edge
-    softness varies from 1 to 11 pixels, ``n_strands`` thin strands leaving it (about a quarter
+    softness varies from 1 to 6 pixels, ``n_strands`` thin strands leaving it (about a quarter
     and three quarters of a pixel wide, exact coverage from 4x supersampling) and a glass-like
     ellipse of opacity 0.25-0.65. The foreground colours come from one photograph, the
     background from another (both ship with scikit-image), and ``I = a F + (1 - a) B`` exactly
@@ -175,7 +175,7 @@ def synthetic_composite(
         raise ValueError(f"n_strands must be >= 0, got {n_strands}")
     rng = np.random.default_rng(seed)
     radius = 0.28 * min(height, width)
-    body, centre, _ = _body_alpha((height, width), rng, radius)
+    body, centre = _body_alpha((height, width), rng, radius)
     strands = _strands_alpha((height, width), rng, centre, radius, n_strands)
     glass = _glass_alpha((height, width), rng, radius)
     alpha = 1.0 - (1.0 - body) * (1.0 - strands) * (1.0 - glass)

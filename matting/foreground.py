@@ -15,14 +15,12 @@ This module estimates ``F`` and ``B`` from ``I`` and ``a`` with one of two publi
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.sparse
-import scipy.sparse.linalg
 from numba import njit
 
 from matting._inputs import as_alpha, as_image, check_same_shape
+from matting.linalg import solve
 
 __all__ = ["METHODS", "estimate_foreground"]
 
@@ -72,8 +70,8 @@ def estimate_foreground(
         ``"closed_form"`` only: relative residual at which conjugate gradients stop, measured
         on the diagonally scaled system. The default leaves errors far below 8-bit precision.
     maxiter : int, optional
-        ``"closed_form"`` only: cap on conjugate-gradient iterations (default: 10 times the
-        number of unknowns, i.e. effectively until ``rtol``).
+        ``"closed_form"`` only: cap on conjugate-gradient iterations (default as in
+        :func:`matting.linalg.solve`); reaching it issues a ``ConvergenceWarning``.
 
     Returns
     -------
@@ -286,12 +284,11 @@ def _solve_spd(
 ) -> np.ndarray:
     """Solve ``matrix @ x = rhs`` for a sparse symmetric positive (semi)definite matrix.
 
-    ``rhs`` may hold several right-hand sides as columns; they share the set-up. This is the
-    one place to swap in another solver (e.g. from :mod:`matting.linalg`) later.
+    ``rhs`` may hold several right-hand sides as columns.
 
     Unknowns whose rows have no off-diagonal entry are solved directly. The rest go to
-    conjugate gradients on the symmetrically Jacobi-scaled system ``D^-1/2 A D^-1/2``, which
-    is Jacobi-preconditioned CG whose stopping test (``rtol`` on the residual) is measured in
+    the shared solver (:func:`matting.linalg.solve`) on the symmetrically Jacobi-scaled system
+    ``D^-1/2 A D^-1/2``, so that the stopping test (``rtol`` on the residual) is measured in
     balanced units: the raw system mixes weights from 1e-5 to 1e4.
     """
     rhs = np.asarray(rhs, dtype=np.float64)
@@ -314,23 +311,16 @@ def _solve_spd(
         sub = matrix[keep][:, keep]
         scaled = scipy.sparse.diags(scale) @ sub @ scipy.sparse.diags(scale)
         scaled = scaled.tocsr()
-        limit = maxiter if maxiter is not None else 10 * keep.size
         for column in range(rhs.shape[1]):
             # x = D^-1/2 y, so y0 = D^1/2 x0.
-            start = solution[keep, column] / scale
-            y, info = scipy.sparse.linalg.cg(
-                scaled, rhs[keep, column] * scale, x0=start, rtol=rtol, atol=0.0, maxiter=limit
+            solution[keep, column] = scale * solve(
+                scaled,
+                rhs[keep, column] * scale,
+                solver="ichol",
+                rtol=rtol,
+                maxiter=maxiter,
+                x0=solution[keep, column] / scale,
             )
-            if info < 0:
-                raise RuntimeError(f"conjugate gradients broke down (info={info})")
-            if info > 0:
-                warnings.warn(
-                    f"conjugate gradients stopped after maxiter={limit} iterations before "
-                    f"reaching rtol={rtol:g}; the result may be inaccurate",
-                    RuntimeWarning,
-                    stacklevel=4,
-                )
-            solution[keep, column] = y * scale
     return solution[:, 0] if squeeze else solution
 
 

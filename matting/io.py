@@ -38,8 +38,9 @@ def _read_array(path) -> np.ndarray:
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as float64 HxWx3 in [0, 1].
 
-    Gray images are repeated to three channels, an alpha channel is dropped, 16-bit PNGs keep
-    their precision, and EXIF orientation is applied.
+    Gray images are repeated to three channels, an alpha channel is dropped, and EXIF
+    orientation is applied. 16-bit gray PNGs keep their precision; 16-bit colour PNGs are
+    read at 8 bits (Pillow decodes them so).
     """
     return as_image(_read_array(path), name=str(path))
 
@@ -69,6 +70,8 @@ def save_image(path: str | os.PathLike, array, *, bits: int = 8) -> None:
     if bits not in (8, 16):
         raise ValueError(f"bits must be 8 or 16, got {bits}")
     array = np.asarray(array)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
     if array.ndim == 3 and array.shape[2] == 4:
         values = np.dstack([as_image(array), as_alpha(array[:, :, 3], name="alpha channel")])
     elif array.ndim == 3:

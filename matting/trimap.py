@@ -54,7 +54,8 @@ def trimap_from_mask(mask, width: float = 10) -> np.ndarray:
     Parameters
     ----------
     mask : array_like, HxW
-        Boolean, or numbers where values > 0.5 (float) or > 127 (uint8) are foreground.
+        Boolean, integer (non-zero is foreground: label images and 0/1 or 0/255 masks alike)
+        or float (values > 0.5 are foreground).
     width : float, optional
         Half-width of the unknown band in pixels. 0 gives a trimap without unknown pixels.
 
@@ -68,15 +69,17 @@ def trimap_from_mask(mask, width: float = 10) -> np.ndarray:
     >>> import numpy as np, matting
     >>> mask = np.zeros((40, 40), bool); mask[10:30, 10:30] = True
     >>> trimap = matting.trimap_from_mask(mask, width=3)
-    >>> sorted(np.unique(trimap))
+    >>> np.unique(trimap).tolist()
     [0.0, 0.5, 1.0]
     """
     width = _check_width(width)
     array = np.asarray(mask)
-    if array.dtype != np.bool_:
-        array = as_alpha(array, name="mask") > 0.5
-    elif array.ndim != 2 or array.size == 0:
+    if array.ndim != 2 or array.size == 0:
         raise ValueError(f"mask has shape {array.shape}; expected a non-empty HxW array")
+    if np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
+        array = array != 0
+    else:
+        array = as_alpha(array, name="mask") > 0.5
     return _trimap_from_regions(array, ~array, width)
 
 
@@ -131,7 +134,7 @@ def scribbles_from_image(scribbled, image, threshold: float = 0.1) -> np.ndarray
     image : array_like
         The original image.
     threshold : float
-        Tolerance in [0, 1) on the colour scale, for both the change and the stroke colour.
+        Tolerance in (0, 1) on the colour scale, for both the change and the stroke colour.
 
     Returns
     -------

@@ -99,9 +99,9 @@ def test_trimap_without_unknown_pixels_is_returned():
 
 def test_bad_arguments_raise_clear_errors():
     image, trimap, _ = _two_colour_ramp()
-    with pytest.raises(ValueError, match="either trimap .* or scribbles"):
+    with pytest.raises(ValueError, match="exactly one of trimap= .* or scribbles="):
         matting.closed_form(image)
-    with pytest.raises(ValueError, match="either trimap .* or scribbles"):
+    with pytest.raises(ValueError, match="exactly one of trimap= .* or scribbles="):
         matting.closed_form(image, trimap, scribbles=trimap)
     with pytest.raises(ValueError, match=r"trimap has shape \(12, 29\) but the image is \(12, 30\)"):
         matting.closed_form(image, trimap[:, 1:])
@@ -109,3 +109,18 @@ def test_bad_arguments_raise_clear_errors():
         matting.closed_form(image, np.minimum(trimap, 0.5))
     with pytest.raises(ValueError, match="solver"):
         matting.closed_form(image, trimap, solver="magic")
+
+
+def test_constraint_helpers_normalise_trimaps_and_check_the_laplacian():
+    from matting.laplacian import matting_laplacian
+    from matting.linalg import solve_hard_constraints
+
+    image, trimap, _ = _two_colour_ramp()
+    laplacian = matting_laplacian(image)
+    encoded = np.where(trimap == 0.5, 128, trimap * 255).astype(np.uint8)
+    np.testing.assert_allclose(
+        solve_hard_constraints(laplacian, encoded, solver="direct"),
+        solve_hard_constraints(laplacian, trimap, solver="direct"),
+    )
+    with pytest.raises(ValueError, match="laplacian has shape"):
+        solve_hard_constraints(laplacian, trimap[:, 1:])

@@ -119,3 +119,9 @@ def test_alpha_and_colour():
         as_color((255, 0, 0))
     with pytest.raises(ValueError, match="not a colour name"):
         as_color("not-a-colour")
+
+
+def test_colour_is_a_copy():
+    colour = np.array([0.1, 0.2, 0.3])
+    as_color(colour)[0] = 1.0
+    assert colour[0] == 0.1

@@ -44,3 +44,10 @@ def test_io_errors_are_clear(tmp_path):
         matting.save_image(tmp_path / "x.png", np.zeros((3, 3, 3)), bits=16)
     with pytest.raises(ValueError, match="bits"):
         matting.save_image(tmp_path / "x.png", np.zeros((3, 3)), bits=12)
+
+
+def test_single_channel_images_save_as_gray(tmp_path):
+    alpha = np.linspace(0, 1, 12).reshape(3, 4, 1)
+    matting.save_image(tmp_path / "a.png", alpha, bits=16)
+    assert Image.open(tmp_path / "a.png").mode.startswith("I")
+    np.testing.assert_allclose(matting.read_image(tmp_path / "a.png")[:, :, 0], alpha[:, :, 0], atol=1e-5)

@@ -105,3 +105,11 @@ def test_windows_touching_matches_brute_force():
         np.testing.assert_array_equal(result, expected)
     # Images smaller than one window have no window at all.
     assert not windows_touching(np.ones((2, 9), bool), 1).any()
+
+
+def test_trimap_from_mask_reads_integer_masks_as_nonzero():
+    mask = _square_mask()
+    for encoded in (mask.astype(np.uint8), mask.astype(np.uint8) * 255, mask.astype(np.int64) * 7):
+        np.testing.assert_array_equal(
+            matting.trimap_from_mask(encoded, 2), matting.trimap_from_mask(mask, 2)
+        )

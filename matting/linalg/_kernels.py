@@ -11,7 +11,6 @@ with one signature only (int32 indices, float64 values, C-contiguous writeable a
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, uint64
 
 __all__ = ["csr_matvec"]
@@ -106,9 +105,3 @@ def gauss_seidel(indptr, indices, data, inv_diag, x, b, sweeps, forward):  # pra
                     acc -= data[k] * x[j]
             x[i] = acc * inv_diag[i]
 
-
-def residual(indptr, indices, data, x, b, out) -> np.ndarray:
-    """``out = b - A x`` (SpMV in Numba, the subtraction in NumPy)."""
-    csr_matvec(indptr, indices, data, x, out)
-    np.subtract(b, out, out=out)
-    return out

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse
 from numba import njit
 
-from .._inputs import UNKNOWN
+from .._inputs import UNKNOWN, as_trimap
 
 __all__ = ["solve_hard_constraints", "solve_soft_constraints", "split_system"]
 
@@ -76,6 +76,15 @@ def _split_rows(indptr, indices, data, free, new_index, fixed_values):  # pragma
     return out_indptr, out_indices, out_data, right_hand_side
 
 
+def _check_laplacian(laplacian, trimap: np.ndarray) -> None:
+    expected = (trimap.size, trimap.size)
+    if laplacian.shape != expected:
+        raise ValueError(
+            f"laplacian has shape {laplacian.shape} but a {trimap.shape[0]}x{trimap.shape[1]} "
+            f"map needs {expected}"
+        )
+
+
 def solve_hard_constraints(laplacian, trimap: np.ndarray, *, return_info: bool = False, **options):
     """Minimise ``a^T L a`` with the trimap's known pixels fixed.
 
@@ -97,6 +106,8 @@ def solve_hard_constraints(laplacian, trimap: np.ndarray, *, return_info: bool =
     """
     from .solve import solve
 
+    trimap = as_trimap(trimap, require_known=False)
+    _check_laplacian(laplacian, trimap)
     alpha = trimap.copy()
     unknown = np.flatnonzero(trimap.ravel() == UNKNOWN)
     info = None
@@ -137,6 +148,8 @@ def solve_soft_constraints(
     """
     from .solve import solve
 
+    constraints = as_trimap(constraints, name="constraints", require_known=False)
+    _check_laplacian(laplacian, constraints)
     if not (np.isfinite(lambda_) and lambda_ > 0):
         raise ValueError(f"lambda_ must be a positive number, got {lambda_}")
     constrained = (constraints != UNKNOWN).ravel().astype(np.float64)

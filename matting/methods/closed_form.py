@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._inputs import UNKNOWN, as_image, as_trimap
+from .._inputs import UNKNOWN, image_and_trimap
 from ..laplacian import matting_laplacian
 from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints
 from ..trimap import windows_touching
@@ -89,12 +89,13 @@ def closed_form(
     >>> round(matting.metrics.sad(alpha, true_alpha, trimap), 1) < 10
     True
     """
-    image = as_image(image)
     if (trimap is None) == (scribbles is None):
-        raise ValueError("give either trimap (hard constraints) or scribbles (soft), not both")
+        raise ValueError(
+            "give exactly one of trimap= (hard constraints) or scribbles= (soft constraints)"
+        )
     constraint_name = "trimap" if trimap is not None else "scribbles"
-    constraints = as_trimap(
-        trimap if trimap is not None else scribbles, image.shape[:2], name=constraint_name
+    image, constraints = image_and_trimap(
+        image, trimap if trimap is not None else scribbles, trimap_name=constraint_name
     )
     options = {"solver": solver, "rtol": rtol, "maxiter": maxiter, "return_info": True}
     free = constraints == UNKNOWN
