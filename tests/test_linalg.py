@@ -228,7 +228,7 @@ def test_cg_on_identity_takes_one_iteration():
 def test_exact_incomplete_cholesky_is_an_exact_solver():
     # Without dropping (threshold 0, unlimited fill), the factorisation is the complete one.
     A, b, x_ref, *_ = make_system(12, 15, seed=4)
-    M = ichol(A, threshold=0.0, fill=1e9)
+    M = ichol(A, threshold=0.0, fill=1e9, initial_shift=0.0)
     L = M.factor().toarray()
     np.testing.assert_allclose(L @ L.T, A.toarray(), atol=1e-10 * abs(A).max())
     assert np.allclose(L, np.tril(L))
@@ -256,7 +256,7 @@ def test_ichol_retries_with_a_shift_on_a_singular_laplacian():
     L = matting_laplacian(image)
     A = (L + 1e-9 * sp.eye(L.shape[0])).tocsr()
     # Sparse enough dropping that the factorisation meets a non-positive pivot.
-    dropping = {"threshold": 1e-4, "fill": 3.0}
+    dropping = {"threshold": 1e-4, "fill": 3.0, "initial_shift": 0.0}
     M = ichol(A, **dropping)
     assert M.attempts > 1
     assert M.shift > 0
@@ -273,7 +273,7 @@ def test_ichol_breaks_down_on_kershaws_matrix_and_recovers():
     # Kershaw (1978): SPD, yet incomplete Cholesky without fill has a negative pivot.
     K = sp.csr_matrix(np.array([[3.0, -2, 0, 2], [-2, 3, -2, 0], [0, -2, 3, -2], [2, 0, -2, 3]]))
     assert np.all(np.linalg.eigvalsh(K.toarray()) > 0)
-    M = ichol(K, threshold=0.6)  # drops the one fill entry (0.596), as IC(0) would
+    M = ichol(K, threshold=0.6, initial_shift=0.0)  # drops the one fill entry (0.596), as IC(0) would
     assert M.attempts > 1 and M.shift > 0
     b = np.array([1.0, 2.0, 3.0, 4.0])
     x = cg(K, b, M=M, rtol=1e-12)
