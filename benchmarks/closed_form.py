@@ -64,14 +64,16 @@ def _small_case():
     return image, trimap
 
 
-def _method(library: str, solver: str):
+def _method(library: str, solver: str, levels: int = 1):
     if library == "pymatting":
         from pymatting import estimate_alpha_cf
 
         return lambda image, trimap: estimate_alpha_cf(image, trimap, cg_kwargs={"rtol": 1e-7})
     import matting
 
-    return lambda image, trimap: matting.closed_form(image, trimap, solver=solver, rtol=1e-7)
+    return lambda image, trimap: matting.closed_form(
+        image, trimap, solver=solver, rtol=1e-7, levels=levels
+    )
 
 
 def _worker(arguments) -> None:
@@ -79,7 +81,7 @@ def _worker(arguments) -> None:
     import matting
 
     image, trimap, truth = _load(Path(arguments.data), arguments.case, arguments.megapixels)
-    method = _method(arguments.library, arguments.solver)
+    method = _method(arguments.library, arguments.solver, arguments.levels)
     method(*_small_case())  # compile outside the timing
     baseline = _rss_mb()
     seconds = []
@@ -90,6 +92,7 @@ def _worker(arguments) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     row = {
         "library": arguments.library,
+        "levels": arguments.levels if arguments.library == "matting" else "",
         "case": arguments.case,
         "megapixels": round(image.shape[0] * image.shape[1] / 1e6, 2),
         "unknown": int(((trimap > 0) & (trimap < 1)).sum()),
@@ -103,11 +106,12 @@ def _worker(arguments) -> None:
     print(json.dumps(row))
 
 
-def _run_worker(library, case, megapixels, arguments) -> dict:
+def _run_worker(library, case, megapixels, arguments, levels=1) -> dict:
     command = [
         sys.executable, __file__, "--worker", "--library", library, "--case", case,
         "--megapixels", str(megapixels), "--data", str(arguments.data), "--solver",
         arguments.solver, "--repeat", str(arguments.repeat if megapixels < 1 else 1),
+        "--levels", str(levels),
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -139,6 +143,19 @@ def _cold_start(library: str) -> dict:
     return timings
 
 
+def _print_row(case, levels, ours, theirs) -> None:
+    print(
+        f"{case:<11}{ours['megapixels']:>5.2f}{ours['unknown']:>9}{levels:>4} | "
+        f"{ours['seconds']:>7.2f}{theirs['seconds']:>7.2f}"
+        f"{ours['seconds'] / theirs['seconds']:>7.2f} | "
+        f"{ours['peak_mb']:>8.0f}{theirs['peak_mb']:>8.0f}"
+        f"{ours['peak_mb'] / max(theirs['peak_mb'], 1):>7.2f} | "
+        f"{ours['sad']:>9.3f}{theirs['sad']:>8.3f} | "
+        f"{ours['mse']:>9.5f}{theirs['mse']:>9.5f}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="composites folder")
@@ -153,6 +170,12 @@ def main() -> None:
         "--repeat", type=int, default=5,
         help="timed runs per measurement below 1 MP; the fastest is reported (default: 5)",
     )
+    parser.add_argument(
+        "--c2f-levels", default="3",
+        help="also run our coarse-to-fine variant with these levels above 1 MP "
+        "(comma-separated; empty for none; default: %(default)s)",
+    )
+    parser.add_argument("--levels", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--library", help=argparse.SUPPRESS)
     parser.add_argument("--case", help=argparse.SUPPRESS)
@@ -172,19 +195,15 @@ def main() -> None:
     print("-" * len(header))
     for megapixels in (float(size) for size in arguments.sizes.split(",")):
         for case in arguments.cases.split(","):
-            ours = _run_worker("matting", case, megapixels, arguments)
             theirs = _run_worker("pymatting", case, megapixels, arguments)
-            rows += [ours, theirs]
-            print(
-                f"{case:<11}{ours['megapixels']:>5.2f}{ours['unknown']:>9} | "
-                f"{ours['seconds']:>7.2f}{theirs['seconds']:>7.2f}"
-                f"{ours['seconds'] / theirs['seconds']:>7.2f} | "
-                f"{ours['peak_mb']:>8.0f}{theirs['peak_mb']:>8.0f}"
-                f"{ours['peak_mb'] / max(theirs['peak_mb'], 1):>7.2f} | "
-                f"{ours['sad']:>9.3f}{theirs['sad']:>8.3f} | "
-                f"{ours['mse']:>9.5f}{theirs['mse']:>9.5f}",
-                flush=True,
-            )
+            rows.append(theirs)
+            variants = [1]
+            if megapixels >= 1 and arguments.c2f_levels:
+                variants += [int(levels) for levels in arguments.c2f_levels.split(",")]
+            for levels in variants:
+                ours = _run_worker("matting", case, megapixels, arguments, levels)
+                rows.append(ours)
+                _print_row(case, levels, ours, theirs)
     if arguments.cold:
         for library in ("matting", "pymatting"):
             timings = _cold_start(library)

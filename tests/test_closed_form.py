@@ -124,3 +124,40 @@ def test_constraint_helpers_normalise_trimaps_and_check_the_laplacian():
     )
     with pytest.raises(ValueError, match="laplacian has shape"):
         solve_hard_constraints(laplacian, trimap[:, 1:])
+
+
+def test_affine_upsampling_reproduces_an_alpha_linear_in_colour():
+    from matting.methods.closed_form import _affine_upsample, _downsample
+
+    image, _, alpha = _two_colour_ramp(24, 40)
+    coarse_image = np.stack([_downsample(image[:, :, c]) for c in range(3)], axis=2)
+    coarse_alpha = _downsample(alpha)
+    upsampled = _affine_upsample(coarse_alpha, coarse_image, image, 1, 1e-7)
+    # Away from the ramp's kinks (where alpha is clipped) the model is exact.
+    interior = (alpha > 0.1) & (alpha < 0.9)
+    assert np.abs(upsampled - alpha)[interior].max() < 1e-3
+
+
+def test_coarse_to_fine_stays_close_to_the_exact_solution():
+    case = synthetic_composite((160, 200), seed=2)
+    exact = matting.closed_form(case.image, case.trimap)
+    alpha = matting.closed_form(case.image, case.trimap, levels=3)
+    known = case.trimap != 0.5
+    np.testing.assert_array_equal(alpha[known], case.trimap[known])
+    sad_exact = matting.metrics.sad(exact, case.alpha, case.trimap)
+    sad_coarse = matting.metrics.sad(alpha, case.alpha, case.trimap)
+    # Measured: SAD 0.649 exact, 0.662 with three levels; mean difference 0.0016.
+    assert sad_coarse < 1.15 * sad_exact
+    assert np.abs(alpha - exact).mean() < 0.01
+
+
+def test_coarse_to_fine_on_an_image_too_small_to_halve_solves_exactly():
+    image, trimap, _ = _two_colour_ramp(4, 30)  # halved: 2 rows, less than a window
+    np.testing.assert_array_equal(
+        matting.closed_form(image, trimap, levels=4, solver="direct"),
+        matting.closed_form(image, trimap, solver="direct"),
+    )
+    with pytest.raises(ValueError, match="levels"):
+        matting.closed_form(image, trimap, levels=0)
+    with pytest.raises(ValueError, match="confident_alpha"):
+        matting.closed_form(image, trimap, levels=2, confident_alpha=0.7)

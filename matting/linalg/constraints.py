@@ -85,7 +85,14 @@ def _check_laplacian(laplacian, trimap: np.ndarray) -> None:
         )
 
 
-def solve_hard_constraints(laplacian, trimap: np.ndarray, *, return_info: bool = False, **options):
+def solve_hard_constraints(
+    laplacian,
+    trimap: np.ndarray,
+    *,
+    initial_alpha: np.ndarray | None = None,
+    return_info: bool = False,
+    **options,
+):
     """Minimise ``a^T L a`` with the trimap's known pixels fixed.
 
     Parameters
@@ -95,6 +102,8 @@ def solve_hard_constraints(laplacian, trimap: np.ndarray, *, return_info: bool =
         columns of unknown pixels are read.
     trimap : ndarray, float64 HxW
         Normalised trimap (0, 0.5, 1).
+    initial_alpha : ndarray, float64 HxW, optional
+        A guess (e.g. a coarse solution) the iterative solvers start from.
     return_info : bool
         Also return the solver's :class:`SolveInfo` (None when nothing had to be solved).
     **options
@@ -119,6 +128,7 @@ def solve_hard_constraints(laplacian, trimap: np.ndarray, *, return_info: bool =
         result = solve(
             system,
             right_hand_side,
+            x0=None if initial_alpha is None else np.ravel(initial_alpha)[unknown],
             pixel_rows=pixel_rows,
             pixel_cols=pixel_cols,
             return_info=return_info,
@@ -130,7 +140,13 @@ def solve_hard_constraints(laplacian, trimap: np.ndarray, *, return_info: bool =
 
 
 def solve_soft_constraints(
-    laplacian, constraints: np.ndarray, lambda_: float, *, return_info: bool = False, **options
+    laplacian,
+    constraints: np.ndarray,
+    lambda_: float,
+    *,
+    initial_alpha: np.ndarray | None = None,
+    return_info: bool = False,
+    **options,
 ):
     """Minimise ``a^T L a + lambda_ (a - b_S)^T D_S (a - b_S)`` over all pixels.
 
@@ -141,6 +157,8 @@ def solve_soft_constraints(
         Normalised scribble map: 0 or 1 where constrained, 0.5 elsewhere.
     lambda_ : float
         Constraint weight (Levin et al.'s code uses 100).
+    initial_alpha : ndarray, float64 HxW, optional
+        A guess (e.g. a coarse solution) the iterative solvers start from.
 
     Returns
     -------
@@ -161,6 +179,7 @@ def solve_soft_constraints(
     result = solve(
         system.tocsr(),
         lambda_ * constrained * values,
+        x0=None if initial_alpha is None else np.ravel(initial_alpha),
         pixel_rows=pixel_rows,
         pixel_cols=pixel_cols,
         return_info=return_info,

@@ -2,12 +2,125 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+import numpy as np
+from scipy import ndimage
+from skimage.transform import resize
+
 from .._inputs import UNKNOWN, image_and_trimap
 from ..laplacian import matting_laplacian
 from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints
 from ..trimap import windows_touching
 
 __all__ = ["closed_form"]
+
+
+def _solve_at_one_level(
+    image, constraints, radius, eps, solve_constraints, solver_options, initial_alpha=None
+):
+    free = constraints == UNKNOWN
+    if not free.any():
+        return constraints.copy(), None
+    laplacian = matting_laplacian(
+        image, radius=radius, eps=eps, window_mask=windows_touching(free, radius)
+    )
+    return solve_constraints(
+        laplacian, constraints, initial_alpha=initial_alpha, return_info=True, **solver_options
+    )
+
+
+def _downsample(values: np.ndarray) -> np.ndarray:
+    """Blur with the binomial [1 4 6 4 1]/16 filter and keep every second pixel, as the
+    authors' ``downSmpIm`` does."""
+    weights = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
+    blurred = ndimage.correlate1d(values, weights, axis=0, mode="reflect")
+    blurred = ndimage.correlate1d(blurred, weights, axis=1, mode="reflect")
+    return blurred[::2, ::2]
+
+
+def _downsample_constraints(constraints: np.ndarray) -> np.ndarray:
+    """Constraints of the half-size image: a coarse pixel is constrained where most of its
+    footprint is, to the rounded value (``round(downSmpIm(...))`` of the authors' code)."""
+    known = _downsample((constraints != UNKNOWN).astype(np.float64)) >= 0.5
+    values = np.round(_downsample((constraints == 1.0).astype(np.float64)))
+    return np.where(known, values, UNKNOWN)
+
+
+def _affine_upsample(coarse_alpha, coarse_image, image, radius, eps):
+    """Carry a coarse alpha to full resolution through the local model ``alpha = a.I + b``.
+
+    The coefficients of every coarse window are fitted by regularised least squares (the
+    closed-form model itself), averaged over the windows containing each pixel (as in He et
+    al.'s guided filter, where the authors' ``upSampleAlphaUsingImg`` takes the centre
+    window's), interpolated bilinearly to full size and applied to the full-size colours.
+    """
+    size = 2 * radius + 1
+
+    def mean(values):
+        return ndimage.uniform_filter(values, size=size, mode="reflect")
+
+    colour_mean = np.stack([mean(coarse_image[:, :, c]) for c in range(3)], axis=2)
+    alpha_mean = mean(coarse_alpha)
+    covariance = np.empty(coarse_alpha.shape + (3, 3))
+    for i in range(3):
+        for j in range(i, 3):
+            value = mean(coarse_image[:, :, i] * coarse_image[:, :, j])
+            value -= colour_mean[:, :, i] * colour_mean[:, :, j]
+            covariance[:, :, i, j] = covariance[:, :, j, i] = value
+    covariance += eps / size**2 * np.eye(3)
+    cross = (
+        np.stack([mean(coarse_image[:, :, c] * coarse_alpha) for c in range(3)], axis=2)
+        - colour_mean * alpha_mean[:, :, np.newaxis]
+    )
+    slope = np.linalg.solve(covariance, cross[..., np.newaxis])[..., 0]
+    offset = alpha_mean - np.einsum("hwc,hwc->hw", slope, colour_mean)
+    coefficients = np.dstack([slope, offset])
+    coefficients = np.dstack([mean(coefficients[:, :, c]) for c in range(4)])
+    coefficients = resize(coefficients, image.shape[:2], order=1, mode="edge")
+    alpha = np.einsum("hwc,hwc->hw", coefficients[:, :, :3], image) + coefficients[:, :, 3]
+    return np.clip(alpha, 0.0, 1.0)
+
+
+def _coarse_to_fine(
+    image, constraints, levels, confident_alpha, radius, eps, solve_constraints, solver_options
+):
+    """The authors' ``solveAlphaC2F``: solve a half-size problem, carry its alpha up with the
+    local affine model, fix the pixels it finds clearly foreground or background, and solve
+    only for the rest at full size."""
+    coarse_constraints = _downsample_constraints(constraints) if levels > 1 else None
+    usable = (
+        coarse_constraints is not None
+        and min(coarse_constraints.shape) >= 2 * radius + 1
+        and (coarse_constraints == 1.0).any()
+        and (coarse_constraints == 0.0).any()
+        and (coarse_constraints == UNKNOWN).any()
+    )
+    if not usable:
+        return _solve_at_one_level(
+            image, constraints, radius, eps, solve_constraints, solver_options
+        )
+    coarse_image = np.stack([_downsample(image[:, :, c]) for c in range(3)], axis=2)
+    coarse_alpha, _ = _coarse_to_fine(
+        coarse_image,
+        coarse_constraints,
+        levels - 1,
+        confident_alpha,
+        radius,
+        eps,
+        solve_constraints,
+        solver_options,
+    )
+    guess = _affine_upsample(coarse_alpha, coarse_image, image, radius, eps)
+    confident = (guess < confident_alpha) | (guess > 1.0 - confident_alpha)
+    # Only pixels whose neighbours are confident too are fixed (the code's erosion).
+    confident = ndimage.binary_erosion(confident, np.ones((3, 3), bool), border_value=1)
+    refined = constraints.copy()
+    newly_fixed = confident & (constraints == UNKNOWN)
+    refined[newly_fixed] = np.round(guess[newly_fixed])
+    return _solve_at_one_level(
+        image, refined, radius, eps, solve_constraints, solver_options, initial_alpha=guess
+    )
 
 
 def closed_form(
@@ -21,6 +134,8 @@ def closed_form(
     solver: str = "auto",
     rtol: float = 1e-7,
     maxiter: int | None = None,
+    levels: int = 1,
+    confident_alpha: float = 0.02,
     return_foreground: bool = False,
     return_info: bool = False,
 ):
@@ -53,12 +168,23 @@ def closed_form(
         Relative residual at which the iterative solver stops.
     maxiter : int, optional
         Iteration limit of the iterative solver; a warning is issued if it is reached.
+    levels : int
+        Coarse-to-fine levels (``levels_num`` of the authors' ``solveAlphaC2F``). 1 (the
+        default) solves the exact problem at full size. With ``levels = n > 1`` the problem
+        is first solved on the image halved ``n - 1`` times; each finer level takes the
+        coarser alpha through the local affine model, fixes pixels where it is below
+        ``confident_alpha`` or above ``1 - confident_alpha`` (and so are their 8 neighbours)
+        and solves only for the rest. Faster on large images, at the price of an
+        approximation (see the benchmarks).
+    confident_alpha : float
+        ``thr_alpha`` of the authors' coarse-to-fine code (0.02).
     return_foreground : bool
         Also return the foreground and background colours, estimated from ``alpha`` with
         :func:`matting.estimate_foreground`.
     return_info : bool
         Also return the solver's :class:`matting.linalg.SolveInfo` (iterations, residual
-        history; None when the trimap had no unknown pixel), as the last element.
+        history; None when the trimap had no unknown pixel), as the last element. With
+        ``levels > 1`` it describes the full-size solve.
 
     Returns
     -------
@@ -97,19 +223,25 @@ def closed_form(
     image, constraints = image_and_trimap(
         image, trimap if trimap is not None else scribbles, trimap_name=constraint_name
     )
-    options = {"solver": solver, "rtol": rtol, "maxiter": maxiter, "return_info": True}
-    free = constraints == UNKNOWN
-    info = None
-    if not free.any():
-        alpha = constraints
+    if int(levels) != levels or levels < 1:
+        raise ValueError(f"levels must be a whole number >= 1, got {levels}")
+    if not 0.0 <= confident_alpha < 0.5:
+        raise ValueError(f"confident_alpha must be in [0, 0.5), got {confident_alpha}")
+    if trimap is not None:
+        solve_constraints = solve_hard_constraints
     else:
-        laplacian = matting_laplacian(
-            image, radius=radius, eps=eps, window_mask=windows_touching(free, radius)
-        )
-        if trimap is not None:
-            alpha, info = solve_hard_constraints(laplacian, constraints, **options)
-        else:
-            alpha, info = solve_soft_constraints(laplacian, constraints, lambda_, **options)
+        solve_constraints = partial(solve_soft_constraints, lambda_=lambda_)
+    solver_options = {"solver": solver, "rtol": rtol, "maxiter": maxiter}
+    alpha, info = _coarse_to_fine(
+        image,
+        constraints,
+        int(levels),
+        confident_alpha,
+        radius,
+        eps,
+        solve_constraints,
+        solver_options,
+    )
     outputs = [alpha]
     if return_foreground:
         from ..foreground import estimate_foreground
