@@ -127,15 +127,31 @@ def as_vector(v, n: int, name: str) -> np.ndarray:
     return array
 
 
+def check_non_negative(value, name: str) -> float:
+    """Return ``value`` as a float, refusing negative or non-finite values."""
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(result) or result < 0.0:
+        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+    return result
+
+
 def check_rtol(rtol) -> float:
     """Return ``rtol`` as a float, refusing negative or non-finite values."""
-    try:
-        value = float(rtol)
-    except (TypeError, ValueError):
-        raise ValueError(f"rtol must be a number, got {rtol!r}") from None
-    if not np.isfinite(value) or value < 0.0:
-        raise ValueError(f"rtol must be finite and >= 0, got {rtol!r}")
-    return value
+    return check_non_negative(rtol, "rtol")
+
+
+def check_solve_arguments(A, b, x0, rtol, maxiter, callback):
+    """The checks every solver entry point makes; returns ``(matrix, b, x0, rtol, maxiter)``."""
+    matrix = as_csr(A)
+    n = matrix.shape[0]
+    b = as_vector(b, n, "b")
+    x0 = None if x0 is None else as_vector(x0, n, "x0")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable, got {type(callback).__name__}")
+    return matrix, b, x0, check_rtol(rtol), check_maxiter(maxiter, n)
 
 
 def check_maxiter(maxiter, n: int) -> int:

@@ -26,14 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.sparse as sp
 
-from ._common import (
-    ConvergenceWarning,
-    SolveInfo,
-    as_csr,
-    as_vector,
-    check_maxiter,
-    check_rtol,
-)
+from ._common import ConvergenceWarning, SolveInfo, check_solve_arguments
 from ._kernels import cg_update, csr_matvec, dot
 from .preconditioners import Preconditioner
 
@@ -119,14 +112,7 @@ def cg(
     >>> info.converged, info.final_residual <= 1e-7
     (True, True)
     """
-    matrix = as_csr(A)
-    n = matrix.shape[0]
-    b = as_vector(b, n, "b")
-    x0 = None if x0 is None else as_vector(x0, n, "x0")
-    rtol = check_rtol(rtol)
-    maxiter = check_maxiter(maxiter, n)
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable, got {type(callback).__name__}")
+    matrix, b, x0, rtol, maxiter = check_solve_arguments(A, b, x0, rtol, maxiter, callback)
     x, info = run_cg(matrix, b, M, x0, rtol, maxiter, callback)
     return (x, info) if return_info else x
 

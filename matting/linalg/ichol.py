@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, uint64
 
-from ._common import as_csr, check_int, positive_diagonal
+from ._common import as_csr, check_int, check_non_negative, positive_diagonal
 from .preconditioners import Preconditioner
 
 __all__ = ["ICholPreconditioner", "ichol"]
@@ -175,18 +175,18 @@ def ichol(
     """
     start = time.perf_counter()
     matrix = as_csr(A)
-    threshold = _non_negative(threshold, "threshold")
-    fill = _non_negative(fill, "fill")
-    shift = _non_negative(shift, "shift")
+    threshold = check_non_negative(threshold, "threshold")
+    fill = check_non_negative(fill, "fill")
+    shift = check_non_negative(shift, "shift")
     if not shift > 0.0:
         raise ValueError(f"shift must be > 0, got {shift!r}")
-    shift_growth = _non_negative(shift_growth, "shift_growth")
+    shift_growth = check_non_negative(shift_growth, "shift_growth")
     if not shift_growth > 1.0:
         raise ValueError(f"shift_growth must be > 1, got {shift_growth!r}")
     max_retries = check_int(max_retries, "max_retries", 0)
 
     scale = 1.0 / np.sqrt(positive_diagonal(matrix))
-    initial_shift = _non_negative(initial_shift, "initial_shift")
+    initial_shift = check_non_negative(initial_shift, "initial_shift")
     failed_column = -1
     for attempt in range(max_retries + 1):
         alpha = initial_shift
@@ -204,16 +204,6 @@ def ichol(
         f"(column {failed_column}) even with a diagonal shift of {alpha:g} * diag(A) after "
         f"{max_retries} retries"
     )
-
-
-def _non_negative(value, name: str) -> float:
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(result) or result < 0.0:
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return result
 
 
 @njit(cache=True)

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from ._common import SolveInfo, as_csr, as_vector, check_maxiter, check_rtol
+from ._common import SolveInfo, check_solve_arguments
 from .amg import amg
 from .cg import run_cg
 from .direct import direct_solve
@@ -126,14 +126,8 @@ def solve(
     """
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
-    matrix = as_csr(A)
+    matrix, b, x0, rtol, maxiter = check_solve_arguments(A, b, x0, rtol, maxiter, callback)
     n = matrix.shape[0]
-    b = as_vector(b, n, "b")
-    x0 = None if x0 is None else as_vector(x0, n, "x0")
-    rtol = check_rtol(rtol)
-    maxiter = check_maxiter(maxiter, n)
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback must be callable, got {type(callback).__name__}")
     if options is not None and not isinstance(options, dict):
         raise ValueError(f"options must be a dict or None, got {type(options).__name__}")
     options = {} if options is None else options
