@@ -1,5 +1,8 @@
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis.extra.numpy import arrays
 
 from matting._inputs import as_alpha, as_color, as_image, as_trimap, image_and_trimap
 
@@ -102,7 +105,9 @@ def test_trimap_input_is_not_modified():
 def test_image_and_trimap_checks_shapes_together():
     with pytest.raises(ValueError, match=r"\(5, 5\) but the image is \(4, 4\)"):
         image_and_trimap(np.zeros((4, 4, 3)), np.zeros((5, 5)))
-    image, trimap = image_and_trimap(np.zeros((2, 2), np.uint8), np.array([[0, 255], [9, 9]], np.uint8))
+    image, trimap = image_and_trimap(
+        np.zeros((2, 2), np.uint8), np.array([[0, 255], [9, 9]], np.uint8)
+    )
     assert image.shape == (2, 2, 3) and trimap[1, 0] == 0.5
 
 
@@ -125,3 +130,24 @@ def test_colour_is_a_copy():
     colour = np.array([0.1, 0.2, 0.3])
     as_color(colour)[0] = 1.0
     assert colour[0] == 0.1
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.uint8, st.tuples(st.integers(1, 6), st.integers(1, 6))))
+def test_any_uint8_trimap_follows_the_encoding(values):
+    trimap = as_trimap(values, require_known=False)
+    np.testing.assert_array_equal(trimap == 0, values == 0)
+    np.testing.assert_array_equal(trimap == 1, values == 255)
+    np.testing.assert_array_equal(trimap == 0.5, (values > 0) & (values < 255))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 5), st.integers(1, 5), st.just(3)),
+        elements=st.floats(0, 1),
+    )
+)
+def test_float_images_in_range_pass_through_unchanged(values):
+    np.testing.assert_array_equal(as_image(values), values)
