@@ -10,12 +10,14 @@ from . import datasets, metrics
 from .compose import composite, cutout
 from .foreground import estimate_foreground
 from .io import read_image, read_trimap, save_image
+from .methods.bayesian import bayesian
 from .methods.closed_form import closed_form
 from .trimap import scribbles_from_image, trimap_from_mask, trimap_from_probability
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "bayesian",
     "closed_form",
     "composite",
     "cutout",
