@@ -12,6 +12,7 @@ from .foreground import estimate_foreground
 from .io import read_image, read_trimap, save_image
 from .methods.bayesian import bayesian
 from .methods.closed_form import closed_form
+from .methods.knn import knn
 from .trimap import scribbles_from_image, trimap_from_mask, trimap_from_probability
 
 __version__ = "0.1.0"
@@ -23,6 +24,7 @@ __all__ = [
     "cutout",
     "datasets",
     "estimate_foreground",
+    "knn",
     "metrics",
     "read_image",
     "read_trimap",
