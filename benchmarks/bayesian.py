@@ -18,7 +18,6 @@ Data: the composites with exact ground truth in ../shared/data/composites, resiz
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from closed_form import CASES, DEFAULT_DATA, _load, _small_case
+from closed_form import CASES, DEFAULT_DATA, _load, _small_case, write_csv
 
 
 def _best_time(function, repeat):
@@ -105,10 +104,7 @@ def main() -> None:
         )
     arguments.out.mkdir(parents=True, exist_ok=True)
     path = arguments.out / "bayesian.csv"
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, path)
     print(f"wrote {path}")
 
 

@@ -108,13 +108,43 @@ def _worker(arguments) -> None:
 
 def _run_worker(library, case, megapixels, arguments, levels=1) -> dict:
     command = [
-        sys.executable, __file__, "--worker", "--library", library, "--case", case,
-        "--megapixels", str(megapixels), "--data", str(arguments.data), "--solver",
-        arguments.solver, "--repeat", str(arguments.repeat if megapixels < 1 else 1),
-        "--levels", str(levels),
+        sys.executable,
+        __file__,
+        "--worker",
+        "--library",
+        library,
+        "--case",
+        case,
+        "--megapixels",
+        str(megapixels),
+        "--data",
+        str(arguments.data),
+        "--solver",
+        arguments.solver,
+        "--repeat",
+        str(arguments.repeat if megapixels < 1 else 1),
+        "--levels",
+        str(levels),
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    """Write result rows (dicts, possibly with different keys) as one CSV table."""
+    fields = sorted({key for row in rows for key in row})
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The hidden options with which a benchmark re-runs itself as a one-measurement worker."""
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--library", help=argparse.SUPPRESS)
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--megapixels", type=float, help=argparse.SUPPRESS)
 
 
 def _cold_start(library: str) -> dict:
@@ -167,19 +197,19 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results", help="CSV folder")
     parser.add_argument("--cold", action="store_true", help="also time cold start")
     parser.add_argument(
-        "--repeat", type=int, default=5,
+        "--repeat",
+        type=int,
+        default=5,
         help="timed runs per measurement below 1 MP; the fastest is reported (default: 5)",
     )
     parser.add_argument(
-        "--c2f-levels", default="3",
+        "--c2f-levels",
+        default="3",
         help="also run our coarse-to-fine variant with these levels above 1 MP "
         "(comma-separated; empty for none; default: %(default)s)",
     )
     parser.add_argument("--levels", type=int, default=1, help=argparse.SUPPRESS)
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--library", help=argparse.SUPPRESS)
-    parser.add_argument("--case", help=argparse.SUPPRESS)
-    parser.add_argument("--megapixels", type=float, help=argparse.SUPPRESS)
+    add_worker_arguments(parser)
     arguments = parser.parse_args()
     if arguments.worker:
         _worker(arguments)
@@ -214,11 +244,7 @@ def main() -> None:
             rows.append({"library": library, "case": "cold-start", **timings})
     arguments.out.mkdir(parents=True, exist_ok=True)
     path = arguments.out / "closed_form.csv"
-    fields = sorted({key for row in rows for key in row})
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, path)
     print(f"wrote {path}")
 
 

@@ -17,7 +17,6 @@ elsewhere; the layout is {name}.png, {name}_trimap.png, {name}_alpha.png).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import resource
 import subprocess
@@ -28,7 +27,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from closed_form import CASES, DEFAULT_DATA, _load, _rss_mb, _small_case
+from closed_form import (
+    CASES,
+    DEFAULT_DATA,
+    _load,
+    _rss_mb,
+    _small_case,
+    add_worker_arguments,
+    write_csv,
+)
 
 
 def _method(library: str, solver: str, constraints: str):
@@ -118,10 +125,7 @@ def main() -> None:
         default=3,
         help="timed runs per measurement; the fastest is reported (default: 3)",
     )
-    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--library", help=argparse.SUPPRESS)
-    parser.add_argument("--case", help=argparse.SUPPRESS)
-    parser.add_argument("--megapixels", type=float, help=argparse.SUPPRESS)
+    add_worker_arguments(parser)
     parser.add_argument("--solver", default="auto", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
@@ -155,11 +159,7 @@ def main() -> None:
     arguments.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if arguments.constraints == "soft" else f"_{arguments.constraints}"
     path = arguments.out / f"knn{suffix}.csv"
-    fields = sorted({key for row in rows for key in row})
-    with open(path, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, path)
     print(f"wrote {path}")
 
 
