@@ -81,8 +81,9 @@ def knn(
     -----
     The Laplacian is :func:`matting.laplacian.knn_laplacian` (kernel ``1 - ||X(i) - X(j)||_1
     / C`` with C the number of feature dimensions, as the authors' code, and ``A = (W +
-    W^T) / 2``). With soft constraints the solution only approaches the known values; after solving, the result is clipped to [0, 1] and the
-    known pixels are set to their trimap values, as every method of this library returns them.
+    W^T) / 2``). With soft constraints the solution only approaches the known values; after
+    solving, the result is clipped to [0, 1] and the known pixels are set to their trimap
+    values, as every method of this library returns them.
 
     Deviations from the paper and the authors' code: the pixel itself does not count among
     its K neighbours (the authors' KD-tree query returns it first, leaving K - 1 others), the
@@ -110,7 +111,7 @@ def knn(
     Examples
     --------
     >>> import matting
-    >>> from matting.methods.knn import knn
+    >>> from matting import knn
     >>> image, trimap, true_alpha = matting.datasets.load_sample()
     >>> alpha = knn(image, trimap)
     >>> alpha.shape == trimap.shape
@@ -121,6 +122,7 @@ def knn(
         raise ValueError(f"lambda_ must be a positive number, got {lambda_!r}")
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
+    # Built even without unknown pixels, so that bad options are always reported.
     laplacian = knn_laplacian(
         image, n_neighbors=n_neighbors, features=features, spatial_weight=spatial_weight
     )
