@@ -217,7 +217,7 @@ def main() -> None:
 
     rows = []
     header = (
-        f"{'case':<11}{'MP':>5}{'unknown':>9} | {'ours s':>7}{'pm s':>7}{'ratio':>7} | "
+        f"{'case':<11}{'MP':>5}{'unknown':>9}{'lev':>4} | {'ours s':>7}{'pm s':>7}{'ratio':>7} | "
         f"{'ours MB':>8}{'pm MB':>8}{'ratio':>7} | {'ours SAD':>9}{'pm SAD':>8} | "
         f"{'ours MSE':>9}{'pm MSE':>9}"
     )
