@@ -25,7 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from closed_form import CASES, DEFAULT_DATA, _load, _small_case, write_csv
+from common import CASES, DEFAULT_DATA, DEFAULT_OUT, load_case, small_case, write_csv
 
 
 def _best_time(function, repeat):
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="timed runs; the fastest is reported (default 3)"
     )
-    parser.add_argument("--out", type=Path, default=HERE / "results", help="CSV folder")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV folder")
     arguments = parser.parse_args()
 
     import numpy as np
@@ -58,7 +58,7 @@ def main() -> None:
     def pymatting_cf(image, trimap):
         return estimate_alpha_cf(image, trimap, cg_kwargs={"rtol": 1e-7})
 
-    small = _small_case()
+    small = small_case()
     for warm_up in (bayesian, matting.closed_form, pymatting_cf):
         warm_up(*small)
 
@@ -71,7 +71,7 @@ def main() -> None:
     print("-" * len(header))
     rows = []
     for case in arguments.cases.split(","):
-        image, trimap, truth = _load(arguments.data, case, arguments.megapixels)
+        image, trimap, truth = load_case(arguments.data, case, arguments.megapixels)
         bayes_seconds, bayes_alpha = _best_time(
             lambda image=image, trimap=trimap: bayesian(image, trimap), arguments.repeat
         )
@@ -102,10 +102,7 @@ def main() -> None:
             f"{row['bayesian_mse']:>10.5f}{row['closed_form_mse']:>9.5f}{row['mse_ratio']:>7.2f}",
             flush=True,
         )
-    arguments.out.mkdir(parents=True, exist_ok=True)
-    path = arguments.out / "bayesian.csv"
-    write_csv(rows, path)
-    print(f"wrote {path}")
+    write_csv(rows, arguments.out / "bayesian.csv")
 
 
 if __name__ == "__main__":

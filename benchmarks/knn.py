@@ -18,22 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from closed_form import (
-    CASES,
-    DEFAULT_DATA,
-    _load,
-    _rss_mb,
-    _small_case,
+from common import (
+    Table,
+    add_common_arguments,
     add_worker_arguments,
+    load_case,
+    measure,
+    ratio,
+    run_worker,
     write_csv,
 )
 
@@ -52,45 +49,25 @@ def _method(library: str, solver: str, constraints: str):
 
 def _worker(arguments) -> None:
     """Runs in its own process: one library on one case; prints one JSON line."""
-    import matting
-
-    image, trimap, truth = _load(Path(arguments.data), arguments.case, arguments.megapixels)
+    image, trimap, truth = load_case(arguments.data, arguments.case, arguments.megapixels)
     method = _method(arguments.library, arguments.solver, arguments.constraints)
-    method(*_small_case())  # compile outside the timing
-    baseline = _rss_mb()
-    seconds = []
-    for _ in range(arguments.repeat):
-        start = time.perf_counter()
-        alpha = method(image, trimap)
-        seconds.append(time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    row = measure(method, image, trimap, truth, arguments.repeat, all_errors=False)
     ours = arguments.library == "matting"
-    row = {
-        "library": arguments.library,
-        "solver": arguments.solver if ours else "jacobi-cg",
-        "constraints": arguments.constraints if ours else "hard",
-        "case": arguments.case,
-        "megapixels": round(image.shape[0] * image.shape[1] / 1e6, 2),
-        "unknown": int(((trimap > 0) & (trimap < 1)).sum()),
-        "seconds": min(seconds),
-        "peak_mb": peak - baseline,
-        "sad": matting.metrics.sad(alpha, truth, trimap),
-        "mse": matting.metrics.mse(alpha, truth, trimap),
-    }
+    row.update(
+        library=arguments.library,
+        case=arguments.case,
+        solver=arguments.solver if ours else "jacobi-cg",
+        constraints=arguments.constraints if ours else "hard",
+    )
     print(json.dumps(row))
 
 
 def _run_worker(library, case, megapixels, arguments, solver="auto") -> dict:
-    command = [
-        sys.executable,
+    return run_worker(
         __file__,
-        "--worker",
-        "--library",
         library,
-        "--case",
         case,
-        "--megapixels",
-        str(megapixels),
+        megapixels,
         "--data",
         str(arguments.data),
         "--solver",
@@ -99,16 +76,35 @@ def _run_worker(library, case, megapixels, arguments, solver="auto") -> dict:
         arguments.constraints,
         "--repeat",
         str(arguments.repeat),
+    )
+
+
+TABLE = Table(
+    [
+        ("case", 11, "<"),
+        ("MP", 6, ".2f"),
+        ("unknown", 9, "d"),
+        ("solver", 10, ""),
+        ("|", 0, ""),
+        ("ours s", 8, ".2f"),
+        ("pm s", 8, ".2f"),
+        ("ratio", 7, ".2f"),
+        ("|", 0, ""),
+        ("ours MB", 8, ".0f"),
+        ("pm MB", 8, ".0f"),
+        ("|", 0, ""),
+        ("ours SAD", 9, ".3f"),
+        ("pm SAD", 8, ".3f"),
+        ("|", 0, ""),
+        ("ours MSE", 9, ".5f"),
+        ("pm MSE", 9, ".5f"),
     ]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="composites folder")
-    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated case names")
-    parser.add_argument("--sizes", default="0.3", help="comma-separated sizes in megapixels")
+    add_common_arguments(parser)
     parser.add_argument(
         "--solvers", default="auto", help="comma-separated solvers of ours (default: auto)"
     )
@@ -118,13 +114,6 @@ def main() -> None:
         choices=("soft", "hard"),
         help="our constraints (default: soft, the paper's)",
     )
-    parser.add_argument("--out", type=Path, default=HERE / "results", help="CSV folder")
-    parser.add_argument(
-        "--repeat",
-        type=int,
-        default=3,
-        help="timed runs per measurement; the fastest is reported (default: 3)",
-    )
     add_worker_arguments(parser)
     parser.add_argument("--solver", default="auto", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -133,13 +122,7 @@ def main() -> None:
         return
 
     rows = []
-    header = (
-        f"{'case':<11}{'MP':>5}{'unknown':>9} {'solver':<10} | {'ours s':>7}{'pm s':>7}"
-        f"{'ratio':>7} | {'ours MB':>8}{'pm MB':>8} | {'ours SAD':>9}{'pm SAD':>8} | "
-        f"{'ours MSE':>9}{'pm MSE':>9}"
-    )
-    print(header)
-    print("-" * len(header))
+    TABLE.header()
     for megapixels in (float(size) for size in arguments.sizes.split(",")):
         for case in arguments.cases.split(","):
             theirs = _run_worker("pymatting", case, megapixels, arguments)
@@ -147,20 +130,23 @@ def main() -> None:
             for solver in arguments.solvers.split(","):
                 ours = _run_worker("matting", case, megapixels, arguments, solver)
                 rows.append(ours)
-                print(
-                    f"{case:<11}{ours['megapixels']:>5.2f}{ours['unknown']:>9} {solver:<10} | "
-                    f"{ours['seconds']:>7.2f}{theirs['seconds']:>7.2f}"
-                    f"{ours['seconds'] / theirs['seconds']:>7.2f} | "
-                    f"{ours['peak_mb']:>8.0f}{theirs['peak_mb']:>8.0f} | "
-                    f"{ours['sad']:>9.3f}{theirs['sad']:>8.3f} | "
-                    f"{ours['mse']:>9.5f}{theirs['mse']:>9.5f}",
-                    flush=True,
+                TABLE.row(
+                    case,
+                    ours["megapixels"],
+                    ours["unknown"],
+                    solver,
+                    ours["seconds"],
+                    theirs["seconds"],
+                    ratio(ours["seconds"], theirs["seconds"]),
+                    ours["peak_mb"],
+                    theirs["peak_mb"],
+                    ours["sad"],
+                    theirs["sad"],
+                    ours["mse"],
+                    theirs["mse"],
                 )
-    arguments.out.mkdir(parents=True, exist_ok=True)
     suffix = "" if arguments.constraints == "soft" else f"_{arguments.constraints}"
-    path = arguments.out / f"knn{suffix}.csv"
-    write_csv(rows, path)
-    print(f"wrote {path}")
+    write_csv(rows, arguments.out / f"knn{suffix}.csv")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,199 @@
+"""What every benchmark script shares: the data, the measurement, the worker protocol, tables.
+
+A benchmark measures one (library, method, image) per fresh process (``run_worker`` re-runs
+the calling script with the hidden ``--worker`` options), so that peak memory and Numba
+compilation of one measurement do not leak into the next. Inside the worker, ``measure``
+warms the method up on a small image, times it and scores it against the ground truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "composites"
+DEFAULT_OUT = HERE / "results"
+CASES = ("donkey", "elephant", "pineapple", "plasticbag")
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def load_case(data: Path, name: str, megapixels: float):
+    """Image, trimap and true alpha of one case, resized to about ``megapixels``.
+
+    The layout is ``{name}.png``, ``{name}_trimap.png`` and ``{name}_alpha.png``.
+    """
+    from PIL import Image
+
+    def read(path, resample):
+        picture = Image.open(path)
+        scale = np.sqrt(megapixels * 1e6 / (picture.width * picture.height))
+        size = (round(picture.width * scale), round(picture.height * scale))
+        return np.asarray(picture.resize(size, resample), dtype=np.float64) / 255.0
+
+    data = Path(data)
+    image = read(data / f"{name}.png", Image.Resampling.BICUBIC).clip(0, 1)
+    trimap = read(data / f"{name}_trimap.png", Image.Resampling.NEAREST)
+    alpha = read(data / f"{name}_alpha.png", Image.Resampling.BICUBIC).clip(0, 1)
+    return np.ascontiguousarray(image[:, :, :3]), trimap, alpha
+
+
+def small_case():
+    """A 40x40 random image with a trimap, for warm-up calls (Numba compilation)."""
+    rng = np.random.default_rng(0)
+    image = rng.random((40, 40, 3))
+    trimap = np.full((40, 40), 0.5)
+    trimap[:, :8] = 0
+    trimap[:, -8:] = 1
+    return image, trimap
+
+
+def unknown_count(trimap: np.ndarray) -> int:
+    return int(((trimap > 0) & (trimap < 1)).sum())
+
+
+def errors(alpha: np.ndarray, truth: np.ndarray, trimap: np.ndarray, all_four: bool = True):
+    """The Deep Image Matting errors over the trimap's unknown pixels."""
+    import matting
+
+    scores = {
+        "sad": matting.metrics.sad(alpha, truth, trimap),
+        "mse": matting.metrics.mse(alpha, truth, trimap),
+    }
+    if all_four:
+        scores["gradient"] = matting.metrics.gradient_error(alpha, truth, trimap)
+        scores["connectivity"] = matting.metrics.connectivity_error(alpha, truth, trimap)
+    return scores
+
+
+def measure(method, image, trimap, truth, repeat: int = 1, all_errors: bool = True) -> dict:
+    """Warm ``method(image, trimap)`` up on a small case, then time, measure and score it.
+
+    Returns the fastest of ``repeat`` wall times, the peak resident memory the calls added
+    (meaningful only in a fresh process), and the errors to ``truth``.
+    """
+    method(*small_case())  # compile outside the timing
+    baseline = rss_mb()
+    seconds = []
+    alpha = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        alpha = method(image, trimap)
+        seconds.append(time.perf_counter() - start)
+    return {
+        "megapixels": round(image.shape[0] * image.shape[1] / 1e6, 2),
+        "unknown": unknown_count(trimap),
+        "seconds": min(seconds),
+        "peak_mb": peak_rss_mb() - baseline,
+        **errors(alpha, truth, trimap, all_errors),
+    }
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, sizes: str = "0.3") -> None:
+    """The options every benchmark has: data folder, cases, sizes, repeats, output folder."""
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="composites folder")
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated case names")
+    parser.add_argument(
+        "--sizes", default=sizes, help="comma-separated sizes in megapixels (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="timed runs per measurement; the fastest is reported (default: %(default)s)",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV folder")
+
+
+def add_worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """The hidden options with which a benchmark re-runs itself as a one-measurement worker."""
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--library", help=argparse.SUPPRESS)
+    parser.add_argument("--case", help=argparse.SUPPRESS)
+    parser.add_argument("--megapixels", type=float, help=argparse.SUPPRESS)
+
+
+def run_worker(script: str, library: str, case: str, megapixels: float, *options: str) -> dict:
+    """Run ``script --worker`` in a fresh process and return the JSON row it prints last."""
+    command = [
+        sys.executable,
+        script,
+        "--worker",
+        "--library",
+        library,
+        "--case",
+        case,
+        "--megapixels",
+        str(megapixels),
+        *options,
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    """Write result rows (dicts, possibly with different keys) as one CSV table."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fields = sorted({key for row in rows for key in row})
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"wrote {path}")
+
+
+class Table:
+    """A fixed-width text table printed row by row as results come in.
+
+    ``columns`` is a list of ``(title, width, format)``; ``format`` is a format spec such as
+    ``".2f"`` (``""`` for right-aligned text, ``"<"`` for left-aligned text). A title
+    ``"|"`` prints a separator column.
+    """
+
+    def __init__(self, columns: list[tuple[str, int, str]]):
+        self.columns = columns
+
+    def header(self) -> None:
+        line = "".join(
+            " |" if title == "|" else f"{title:{spec if spec == '<' else '>'}{width}}"
+            for title, width, spec in self.columns
+        )
+        print(line)
+        print("-" * len(line))
+
+    def row(self, *values) -> None:
+        cells = []
+        value_iterator = iter(values)
+        for title, width, spec in self.columns:
+            if title == "|":
+                cells.append(" |")
+                continue
+            value = next(value_iterator)
+            if spec == "<":
+                cells.append(f"{value:<{width}}")
+            else:
+                cells.append(f"{value:>{width}{spec}}" if value != "" else " " * width)
+        print("".join(cells), flush=True)
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else float("nan")
