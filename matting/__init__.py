@@ -7,9 +7,11 @@ from a trimap or scribbles.
 """
 
 from . import datasets, metrics
+from .compare import compare
 from .compose import composite, cutout
 from .foreground import estimate_foreground
 from .io import read_image, read_trimap, save_image
+from .methods import METHODS
 from .methods.bayesian import bayesian
 from .methods.closed_form import closed_form
 from .methods.knn import knn
@@ -18,14 +20,17 @@ from .trimap import scribbles_from_image, trimap_from_mask, trimap_from_probabil
 __version__ = "0.1.0"
 
 __all__ = [
+    "METHODS",
     "bayesian",
     "closed_form",
+    "compare",
     "composite",
     "cutout",
     "datasets",
     "estimate_foreground",
     "knn",
     "metrics",
+    "plot",
     "read_image",
     "read_trimap",
     "save_image",
@@ -33,3 +38,12 @@ __all__ = [
     "trimap_from_mask",
     "trimap_from_probability",
 ]
+
+
+def __getattr__(name: str):
+    # matplotlib takes a third of a second to import: load matting.plot on first use only.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

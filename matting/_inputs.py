@@ -166,9 +166,7 @@ def as_trimap(
                 "at least one is needed"
             )
         if not np.any(result == 0.0):
-            raise ValueError(
-                f"{name} has no background pixels (value 0); at least one is needed"
-            )
+            raise ValueError(f"{name} has no background pixels (value 0); at least one is needed")
     return result
 
 

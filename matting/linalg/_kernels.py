@@ -104,4 +104,3 @@ def gauss_seidel(indptr, indices, data, inv_diag, x, b, sweeps, forward):  # pra
                 if j != row:
                     acc -= data[k] * x[j]
             x[i] = acc * inv_diag[i]
-

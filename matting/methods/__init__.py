@@ -1,1 +1,137 @@
-"""Matting methods: one module per method, one public function each."""
+"""Matting methods: one module per method, one public function each, and their registry.
+
+:data:`METHODS` maps each method's name to a :class:`Method` record: the function, the paper
+it implements (a one-line citation and a BibTeX entry), and what it accepts and returns.
+:func:`matting.compare` and the command line look methods up here by name.
+
+>>> import matting
+>>> matting.METHODS["closed_form"].citation
+'Levin, Lischinski, Weiss. A Closed-Form Solution to Natural Image Matting. IEEE TPAMI 30(2), 2008.'
+>>> print(matting.METHODS["knn"].bibtex)  # doctest: +ELLIPSIS
+@inproceedings{chen2012knn,
+...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .bayesian import bayesian
+from .closed_form import closed_form
+from .knn import knn
+
+__all__ = ["METHODS", "Method", "get_method"]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered matting method.
+
+    Attributes
+    ----------
+    name : str
+        The name under which it is registered, and the function's name.
+    function : callable
+        ``function(image, trimap, **options) -> alpha``.
+    title : str
+        A short human-readable name, e.g. "Closed-form matting".
+    citation : str
+        The paper it implements, in one line.
+    bibtex : str
+        A BibTeX entry for the paper.
+    scribbles : bool
+        Whether it works from sparse scribbles as well as from a trimap.
+    foreground : bool
+        Whether it can return the foreground and background colours
+        (``return_foreground=True``).
+    """
+
+    name: str
+    function: Callable
+    title: str
+    citation: str
+    bibtex: str
+    scribbles: bool = False
+    foreground: bool = False
+
+    def __call__(self, image, trimap, **options):
+        return self.function(image, trimap, **options)
+
+
+METHODS: dict[str, Method] = {}
+
+
+def _register(method: Method) -> None:
+    METHODS[method.name] = method
+
+
+def get_method(method: str | Callable) -> tuple[str, Callable]:
+    """The name and function of a method given by registered name or as a callable.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is a string that is not a registered name.
+    """
+    if callable(method):
+        return getattr(method, "name", getattr(method, "__name__", repr(method))), method
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {sorted(METHODS)} or a callable, got {method!r}")
+    return method, METHODS[method].function
+
+
+_register(
+    Method(
+        name="closed_form",
+        function=closed_form,
+        title="Closed-form matting",
+        citation="Levin, Lischinski, Weiss. A Closed-Form Solution to Natural Image Matting. "
+        "IEEE TPAMI 30(2), 2008.",
+        bibtex="""@article{levin2008closed,
+  author = {Levin, Anat and Lischinski, Dani and Weiss, Yair},
+  title = {A Closed-Form Solution to Natural Image Matting},
+  journal = {IEEE Transactions on Pattern Analysis and Machine Intelligence},
+  volume = {30},
+  number = {2},
+  pages = {228--242},
+  year = {2008}
+}""",
+        scribbles=True,
+        foreground=True,
+    )
+)
+_register(
+    Method(
+        name="knn",
+        function=knn,
+        title="KNN matting",
+        citation="Chen, Li, Tang. KNN Matting. CVPR 2012.",
+        bibtex="""@inproceedings{chen2012knn,
+  author = {Chen, Qifeng and Li, Dingzeyu and Tang, Chi-Keung},
+  title = {{KNN} Matting},
+  booktitle = {IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
+  pages = {869--876},
+  year = {2012}
+}""",
+        scribbles=True,
+    )
+)
+_register(
+    Method(
+        name="bayesian",
+        function=bayesian,
+        title="Bayesian matting",
+        citation="Chuang, Curless, Salesin, Szeliski. A Bayesian Approach to Digital Matting. "
+        "CVPR 2001.",
+        bibtex="""@inproceedings{chuang2001bayesian,
+  author = {Chuang, Yung-Yu and Curless, Brian and Salesin, David H. and Szeliski, Richard},
+  title = {A {Bayesian} Approach to Digital Matting},
+  booktitle = {IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
+  volume = {2},
+  pages = {264--271},
+  year = {2001}
+}""",
+        foreground=True,
+    )
+)
