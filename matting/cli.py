@@ -55,8 +55,11 @@ def _accepts(function, keyword: str) -> bool:
 
 def _check_options(name: str, function, options: dict) -> None:
     parameters = inspect.signature(function).parameters
+    # return_* options change what a method returns, which the command decides itself.
     keywords = [
-        key for key, parameter in parameters.items() if parameter.kind.name == "KEYWORD_ONLY"
+        key
+        for key, parameter in parameters.items()
+        if parameter.kind is parameter.KEYWORD_ONLY and not key.startswith("return_")
     ]
     unknown = sorted(set(options) - set(keywords))
     if unknown:
