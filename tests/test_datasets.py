@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import matting
 from matting.datasets import SAMPLE_SHAPE, load_sample, synthetic_composite
 
 
@@ -58,3 +59,114 @@ def test_shipped_sample_is_the_generator_output_in_8_bits():
     assert np.abs(image - reference.image).max() <= 0.5 / 255 + 1e-12
     assert np.abs(alpha - reference.alpha).max() <= 0.5 / 255 + 1e-12
     np.testing.assert_array_equal(trimap, reference.trimap)
+
+
+# --- synthetic dataset and the alphamatting.com layout -------------------------------------
+
+
+def test_synthetic_dataset_is_reproducible_and_varied():
+    first = matting.datasets.synthetic_dataset(3, (32, 40), seed=5)
+    second = matting.datasets.synthetic_dataset(3, (32, 40), seed=5)
+    assert len(first) == 3
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.image, b.image)
+        np.testing.assert_array_equal(a.alpha, b.alpha)
+        np.testing.assert_allclose(
+            a.image, a.alpha[..., None] * a.foreground + (1 - a.alpha[..., None]) * a.background
+        )
+    assert not np.array_equal(first[0].image, first[1].image)
+    with pytest.raises(ValueError, match="n must be"):
+        matting.datasets.synthetic_dataset(0)
+
+
+def test_alphamatting_layout_round_trips_through_the_loader(tmp_path):
+    composites = matting.datasets.synthetic_dataset(2, (24, 30), seed=1)
+    written = matting.datasets.write_alphamatting_layout(tmp_path, composites)
+    assert (tmp_path / "input_training_lowres" / "GT01.png").exists()
+    assert (tmp_path / "trimap_training_lowres" / "Trimap2" / "GT02.png").exists()
+    dataset = matting.datasets.alphamatting(tmp_path, trimap=2)
+    assert len(dataset) == len(written) == 2 and dataset.names == ["GT01", "GT02"]
+    sample = dataset["GT02"]
+    assert sample.name == "GT02"
+    # 8-bit PNGs: equal to the composite up to rounding.
+    np.testing.assert_allclose(sample.image, composites[1].image, atol=0.5 / 255 + 1e-12)
+    np.testing.assert_allclose(sample.alpha, composites[1].alpha, atol=0.5 / 255 + 1e-12)
+    np.testing.assert_array_equal(sample.trimap, composites[1].trimap)
+    assert [s.name for s in dataset] == ["GT01", "GT02"] and dataset[-1].name == "GT02"
+    assert "2 images" in repr(dataset)
+    with pytest.raises(KeyError, match="GT09"):
+        dataset["GT09"]
+
+
+def test_alphamatting_without_ground_truth_gives_none(tmp_path):
+    composites = matting.datasets.synthetic_dataset(1, (24, 30))
+    matting.datasets.write_alphamatting_layout(tmp_path, composites)
+    (tmp_path / "gt_training_lowres" / "GT01.png").unlink()
+    assert matting.datasets.alphamatting(tmp_path)[0].alpha is None
+
+
+def test_alphamatting_bad_arguments_are_named(tmp_path):
+    with pytest.raises(ValueError, match="input_training_lowres"):
+        matting.datasets.alphamatting(tmp_path)
+    with pytest.raises(ValueError, match="resolution"):
+        matting.datasets.alphamatting(tmp_path, resolution="medium")
+    with pytest.raises(ValueError, match="trimap"):
+        matting.datasets.alphamatting(tmp_path, trimap=3)
+    with pytest.raises(ValueError, match="lowres"):
+        matting.datasets.alphamatting(tmp_path, resolution="highres", download=True)
+
+
+def _fake_archives(tmp_path, monkeypatch, corrupt=None):
+    """Serve zip archives in the official layout from file:// URLs with their checksums."""
+    import hashlib
+    import zipfile
+
+    source = tmp_path / "source"
+    matting.datasets.write_alphamatting_layout(
+        source, matting.datasets.synthetic_dataset(2, (20, 24))
+    )
+    archives = {}
+    for name in matting.datasets.ALPHAMATTING_ARCHIVES:
+        path = tmp_path / f"{name}.zip"
+        with zipfile.ZipFile(path, "w") as archive:
+            for file in sorted((source / name).rglob("*.png")):
+                archive.write(file, file.relative_to(source / name))
+        payload = path.read_bytes()
+        digest = hashlib.sha256(payload).hexdigest()
+        if name == corrupt:
+            digest = "0" * 64
+        archives[name] = (path.as_uri(), len(payload), digest)
+    monkeypatch.setattr(matting.datasets, "ALPHAMATTING_ARCHIVES", archives)
+    return archives
+
+
+def test_download_checks_checksums_unpacks_and_caches(tmp_path, monkeypatch):
+    archives = _fake_archives(tmp_path, monkeypatch)
+    root = tmp_path / "cache"
+    dataset = matting.datasets.alphamatting(root, download=True)
+    assert dataset.names == ["GT01", "GT02"] and dataset[0].alpha is not None
+    assert sorted(p.name for p in root.iterdir()) == sorted(
+        [*archives, *(f"{name}.zip" for name in archives)]
+    )
+    # A second call finds everything in place and fetches nothing.
+    monkeypatch.setattr(
+        matting.datasets,
+        "ALPHAMATTING_ARCHIVES",
+        {name: ("file:///nonexistent", 0, "") for name in archives},
+    )
+    assert len(matting.datasets.alphamatting(root, download=True)) == 2
+
+
+def test_corrupt_download_is_refused_and_leaves_nothing(tmp_path, monkeypatch):
+    _fake_archives(tmp_path, monkeypatch, corrupt="gt_training_lowres")
+    root = tmp_path / "cache"
+    with pytest.raises(OSError, match="corrupt"):
+        matting.datasets.alphamatting(root, download=True)
+    assert not (root / "gt_training_lowres").exists()
+    assert not (root / "gt_training_lowres.zip").exists()
+    assert not list(root.glob(".*"))
+
+
+def test_default_data_folder_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MATTING_DATA", str(tmp_path))
+    assert matting.datasets.default_data_folder() == tmp_path
