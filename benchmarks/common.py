@@ -197,3 +197,38 @@ class Table:
 
 def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else float("nan")
+
+
+#: pymatting's counterpart of each of our methods, where it has one.
+PYMATTING_NAMES = {
+    "closed_form": "estimate_alpha_cf",
+    "knn": "estimate_alpha_knn",
+    "large_kernel": "estimate_alpha_lkm",
+    "learning_based": "estimate_alpha_lbdm",
+    "random_walk": "estimate_alpha_rw",
+    "shared_sampling": "estimate_alpha_sm",
+}
+
+
+def pymatting_method(name: str, rtol: float = 1e-7):
+    """pymatting's counterpart of our method ``name`` (same tolerance), or None."""
+    if name not in PYMATTING_NAMES:
+        return None
+    import pymatting
+
+    function = getattr(pymatting, PYMATTING_NAMES[name])
+    if name == "shared_sampling":
+        return function  # not a linear solve
+    return lambda image, trimap: function(image, trimap, cg_kwargs={"rtol": rtol})
+
+
+def our_method(name: str, rtol: float = 1e-7, **options):
+    """Our registered method ``name`` with the benchmark tolerance where it solves a system."""
+    import inspect
+
+    import matting
+
+    function = matting.METHODS[name].function
+    if "rtol" in inspect.signature(function).parameters:
+        options.setdefault("rtol", rtol)
+    return lambda image, trimap: function(image, trimap, **options)
