@@ -181,9 +181,7 @@ def _lle_kernel(colours, queries, neighbours, conditioner):  # pragma: no cover 
     return weights
 
 
-def lle_weights(
-    points, queries, neighbours, conditioner: float = LLE_CONDITIONER
-) -> np.ndarray:
+def lle_weights(points, queries, neighbours, conditioner: float = LLE_CONDITIONER) -> np.ndarray:
     """Locally-linear-embedding weights (Roweis and Saul 2000) of each query on its
     neighbours: ``w = argmin ||x_p - sum_j w_j x_j||^2 + conditioner ||w||^2`` subject to
     ``sum_j w_j = 1``.
@@ -209,9 +207,7 @@ def lle_weights(
     neighbours = np.ascontiguousarray(neighbours, dtype=np.int64)
     conditioner = _check_positive(conditioner, "conditioner")
     if neighbours.ndim != 2 or neighbours.shape[0] != queries.size:
-        raise ValueError(
-            f"neighbours has shape {neighbours.shape}; expected ({queries.size}, k)"
-        )
+        raise ValueError(f"neighbours has shape {neighbours.shape}; expected ({queries.size}, k)")
     if neighbours.shape[1] == 0 or queries.size == 0:
         return np.zeros(neighbours.shape)
     return _lle_kernel(points, queries, neighbours, conditioner)
@@ -231,9 +227,7 @@ def _image_trimap(image, trimap):
 def _embed(matrix_on_subset, subset: np.ndarray, n: int) -> scipy.sparse.csr_matrix:
     """A matrix over the pixels ``subset`` as an n x n matrix over all pixels."""
     coo = matrix_on_subset.tocoo()
-    return scipy.sparse.csr_matrix(
-        (coo.data, (subset[coo.row], subset[coo.col])), shape=(n, n)
-    )
+    return scipy.sparse.csr_matrix((coo.data, (subset[coo.row], subset[coo.col])), shape=(n, n))
 
 
 def color_mixture_laplacian(
@@ -417,7 +411,9 @@ def information_flow_laplacian(
         image, trimap, k_cm=k_cm, spatial_weight=cm_spatial_weight
     )
     if min(trimap.shape) >= 3:
-        local = matting_laplacian(image, radius=1, eps=eps, window_mask=windows_touching(unknown, 1))
+        local = matting_laplacian(
+            image, radius=1, eps=eps, window_mask=windows_touching(unknown, 1)
+        )
         laplacian = laplacian + sigma_l * local
     laplacian = laplacian + sigma_iu * intra_unknown_laplacian(
         image, trimap, k_u=k_u, spatial_weight=iu_spatial_weight

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 import scipy.sparse
+from numba import njit, prange
 from scipy import ndimage
 
 from .._inputs import UNKNOWN, image_and_trimap
@@ -72,6 +73,8 @@ def information_flow(
     lambda_: float = 100.0,
     eps: float = 1e-6,
     known_to_unknown="auto",
+    trim_edges: bool = True,
+    post_trim: bool = True,
     solver: str = "auto",
     rtol: float = 1e-7,
     maxiter: int | None = None,
@@ -114,6 +117,11 @@ def information_flow(
     known_to_unknown : {"auto", True, False}
         Whether to use the K-to-U flow. ``"auto"`` (the paper) leaves it out when the
         unknown region looks highly transparent (:func:`looks_highly_transparent`).
+    trim_edges : bool
+        Give unknown pixels that edge-based trimming labels (:func:`trim_from_edges`) their
+        label as K-to-U estimate, with confidence 1 (the paper). Only with the K-to-U flow.
+    post_trim : bool
+        Set the final alpha of those pixels to their label (the paper).
     solver : str
         Linear solver (see :func:`matting.linalg.solve`); "auto" picks by system size.
     rtol : float
@@ -152,11 +160,13 @@ def information_flow(
 
     Deviations from the paper and the authors' code, and why:
 
-    - The trimap trimming steps are not implemented: neither the edge-based trimming
-      (Shahrian et al. 2013) that the paper applies to the trimap used by the K-to-U flow
-      (and optionally to the final matte) nor the patch-based trimming of the authors'
-      code. The K-to-U estimate is computed on the user's trimap as given. Both are
-      heuristics outside the energy; leaving them out keeps the method a single linear solve.
+    - Of the trimap trimming steps, the edge-based one (Shahrian et al. 2013, nine passes
+      of label expansion, :func:`trim_from_edges`) is implemented and used as the paper
+      does: trimmed pixels get their label as the K-to-U estimate with confidence 1
+      (``trim_edges``), and the final matte takes their label (``post_trim``; the paper
+      reports it on, the authors' public code leaves it off by default). The patch-based
+      trimming the authors' code applies to the trimap before the K-to-U neighbour search
+      is not implemented: the search uses the trimap as given.
     - The local flow is the symmetric matting Laplacian of Levin et al. (as in the paper);
       the authors' code uses a row-normalised, non-symmetric variant, which conjugate
       gradients is not meant for.
@@ -205,9 +215,19 @@ def information_flow(
     )
     use_ku = known_to_unknown
     if use_ku == "auto":
-        use_ku = unknown.any() and not looks_highly_transparent(image, trimap)
-    if use_ku and sigma_ku > 0:
+        use_ku = bool(unknown.any()) and not looks_highly_transparent(image, trimap)
+    use_ku = use_ku and sigma_ku > 0
+    # Unknown pixels whose colour matches a nearby known pixel's, labelled like it.
+    need_trimming = unknown.any() and (post_trim or (use_ku and trim_edges))
+    trimmed = trim_from_edges(image, trimap) if need_trimming else trimap
+    trimmed_known = unknown & (trimmed != UNKNOWN)
+    if use_ku:
         alpha_hat, confidence = known_to_unknown_prior(image, trimap, k_ku=k_ku)
+        if trim_edges:
+            # As in the authors' code: trimmed pixels get their label as the K-to-U
+            # estimate, with full confidence.
+            alpha_hat[trimmed_known] = trimmed[trimmed_known]
+            confidence[trimmed_known] = 1.0
     else:
         alpha_hat, confidence = trimap, np.zeros(trimap.shape)
     if not unknown.any():
@@ -221,6 +241,8 @@ def information_flow(
             alpha_hat.ravel(),
             {"solver": solver, "rtol": rtol, "maxiter": maxiter},
         )
+    if post_trim:
+        alpha[trimmed_known] = trimmed[trimmed_known]
     alpha[~unknown] = trimap[~unknown]
     outputs = [alpha]
     if return_foreground:
@@ -254,3 +276,47 @@ def _solve(laplacian, trimap, lambda_, prior_weight, prior, solver_options):
     alpha = trimap.copy()
     alpha.ravel()[support] = np.clip(solution, 0.0, 1.0)
     return alpha, info
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _expand_labels(image, trimap, radius, threshold):  # pragma: no cover - compiled
+    # One pass of label expansion: an unknown pixel takes the label of the nearest known pixel
+    # (Euclidean distance) within `radius` (square window) whose colour is closer than
+    # `threshold`; all pixels read the trimap as it was before the pass.
+    height, width = trimap.shape
+    result = trimap.copy()
+    for y in prange(height):
+        for x in range(width):
+            if trimap[y, x] != 0.5:
+                continue
+            best = np.inf
+            for v in range(max(y - radius, 0), min(y + radius + 1, height)):
+                for u in range(max(x - radius, 0), min(x + radius + 1, width)):
+                    label = trimap[v, u]
+                    if label == 0.5:
+                        continue
+                    d0 = image[v, u, 0] - image[y, x, 0]
+                    d1 = image[v, u, 1] - image[y, x, 1]
+                    d2 = image[v, u, 2] - image[y, x, 2]
+                    if d0 * d0 + d1 * d1 + d2 * d2 >= threshold * threshold:
+                        continue
+                    distance = (v - y) * (v - y) + (u - x) * (u - x)
+                    if distance < best:
+                        best = distance
+                        result[y, x] = label
+    return result
+
+
+def trim_from_edges(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
+    """Edge-based trimap trimming (Shahrian et al. 2013), as information-flow matting uses it.
+
+    Nine passes of label expansion with growing search radius (1 to 9 pixels) and shrinking
+    colour threshold (from 9/256 towards 1/256): unknown pixels whose colour matches a nearby
+    known pixel's take its label.
+    """
+    upper, lower, passes = 9.0 / 256.0, 1.0 / 256.0, 9
+    trimmed = trimap
+    for step in range(1, passes + 1):
+        threshold = upper - step * (upper - lower) / passes
+        trimmed = _expand_labels(image, trimmed, step, threshold)
+    return trimmed

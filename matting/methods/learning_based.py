@@ -51,7 +51,7 @@ def learning_based(
     radius: int = 1,
     lambda_: float = 1e-7,
     c: float = 800.0,
-    constraints: str = "soft",
+    constraints: str = "hard",
     solver: str = "auto",
     rtol: float = 1e-7,
     maxiter: int | None = None,
@@ -72,7 +72,7 @@ def learning_based(
         ``uint8``, ``uint16`` or float in [0, 1].
     trimap : array_like, HxW
         0 background, 1 foreground (255 for uint8), anything between unknown. Scribbles work
-        too with the default soft constraints.
+        too with ``constraints="soft"``.
     radius : int
         Window radius r; windows are (2r+1) x (2r+1). Paper: 3x3 windows (r = 1).
     lambda_ : float
@@ -81,9 +81,11 @@ def learning_based(
         Weight c of the constraints (paper's objective ``alpha^T L alpha + (alpha -
         alpha*)^T C (alpha - alpha*)`` with ``C = c`` on known pixels). Authors' code: 800.
         Only used with ``constraints="soft"``.
-    constraints : {"soft", "hard"}
-        ``"soft"`` (the paper): known pixels are pulled to their value with weight ``c``.
-        ``"hard"``: known pixels are fixed and only the unknown ones are solved for.
+    constraints : {"hard", "soft"}
+        ``"hard"`` (default with a trimap): known pixels are fixed and only the unknown ones
+        are solved for, the limit of the paper's objective as ``c`` grows (see Notes).
+        ``"soft"`` (the paper's formulation, and the one for scribbles): known pixels are
+        pulled to their value with weight ``c``.
     solver : str
         Linear solver (see :func:`matting.linalg.solve`); "auto" picks by system size.
     rtol : float
@@ -114,6 +116,13 @@ def learning_based(
 
     Notes
     -----
+    The paper's constraint term ``c (alpha - alpha*)^T C (alpha - alpha*)`` with a large
+    ``c`` stands for hard constraints (it lets the same code serve scribbles). With a trimap
+    we impose them exactly by default, as closed-form matting does: on our four benchmark
+    photographs the hard solve took about half the time of the soft one (fewer unknowns)
+    and its errors were equal or lower (SAD within 0.1%). ``constraints="soft"`` gives the
+    paper's system.
+
     Only windows touching an unknown pixel are built (a window inside the known region adds
     nothing that involves an unknown), and with soft constraints only the pixels those
     windows touch are solved for: every other known pixel is coupled to nothing and keeps its
@@ -158,9 +167,7 @@ def learning_based(
     elif constraints == "soft":
         alpha, info = _solve_soft_on_support(laplacian, trimap, float(c), solver_options)
     else:
-        alpha, info = solve_hard_constraints(
-            laplacian, trimap, return_info=True, **solver_options
-        )
+        alpha, info = solve_hard_constraints(laplacian, trimap, return_info=True, **solver_options)
     alpha[~unknown] = trimap[~unknown]
     outputs = [alpha]
     if return_foreground:

@@ -175,9 +175,90 @@ def _expand_known(image: np.ndarray, trimap: np.ndarray, radius: int, threshold:
 # --------------------------------------------------------------------------------------------
 
 
+@njit(cache=True)
+def _chessboard_distances(labels):  # pragma: no cover - compiled
+    """Chessboard (L-infinity) distance from every pixel to the nearest foreground pixel
+    (``[..., 0]``) and to the nearest background pixel (``[..., 1]``), capped at 255.
+
+    Two raster passes per label. One byte each, side by side, so that a ray step reads a
+    single small word (the labels are implied: distance 0)."""
+    height, width = labels.shape
+    cap = 255
+    distances = np.empty((height, width, 2), dtype=np.uint8)
+    for side in range(2):
+        label = _FOREGROUND if side == 0 else _BACKGROUND
+        for r in range(height):
+            for c in range(width):
+                best = 0
+                if labels[r, c] != label:
+                    best = cap
+                    if r > 0:
+                        best = min(best, distances[r - 1, c, side] + 1)
+                        if c > 0:
+                            best = min(best, distances[r - 1, c - 1, side] + 1)
+                        if c < width - 1:
+                            best = min(best, distances[r - 1, c + 1, side] + 1)
+                    if c > 0:
+                        best = min(best, distances[r, c - 1, side] + 1)
+                distances[r, c, side] = best
+        for r in range(height - 1, -1, -1):
+            for c in range(width - 1, -1, -1):
+                best = np.int64(distances[r, c, side])
+                if r < height - 1:
+                    best = min(best, distances[r + 1, c, side] + 1)
+                    if c > 0:
+                        best = min(best, distances[r + 1, c - 1, side] + 1)
+                    if c < width - 1:
+                        best = min(best, distances[r + 1, c + 1, side] + 1)
+                if c < width - 1:
+                    best = min(best, distances[r, c + 1, side] + 1)
+                distances[r, c, side] = best
+    return distances
+
+
+@njit(cache=True, inline="always")
+def _ray_pixel(row, col, t, row_step, col_step):  # pragma: no cover - compiled
+    """Row and column of step ``t`` of a ray (nearest pixel to the exact point)."""
+    return int(math.floor(row + t * row_step + 0.5)), int(math.floor(col + t * col_step + 0.5))
+
+
+@njit(cache=True)
+def _lowest_energy(
+    image, row, col, row_steps, col_steps, hit_steps, step_lengths
+):  # pragma: no cover - compiled
+    """Smallest path energy over the rays' hits (``hit_steps`` < 0: no hit; infinity if
+    none), nearest hits first. A walk stops as soon as its energy reaches the lowest found so
+    far: energy only grows along a ray, and only the minimum is used (in PF_p)."""
+    n_rays = hit_steps.size
+    lowest = np.inf
+    done = np.zeros(n_rays, dtype=np.bool_)
+    for _ in range(n_rays):
+        ray = -1
+        for j in range(n_rays):
+            if hit_steps[j] >= 0 and not done[j] and (ray < 0 or hit_steps[j] < hit_steps[ray]):
+                ray = j
+        if ray < 0:
+            break
+        done[ray] = True
+        p0, p1, p2 = image[row, col, 0], image[row, col, 1], image[row, col, 2]
+        total = 0.0
+        bound = lowest * step_lengths[ray]  # energies are accumulated without the 1/h factor
+        for t in range(1, hit_steps[ray] + 1):
+            r, c = _ray_pixel(row, col, t, row_steps[ray], col_steps[ray])
+            q0, q1, q2 = image[r, c, 0], image[r, c, 1], image[r, c, 2]
+            total += (q0 - p0) * (q0 - p0) + (q1 - p1) * (q1 - p1) + (q2 - p2) * (q2 - p2)
+            if total >= bound:
+                break
+            p0, p1, p2 = q0, q1, q2
+        if total < bound:
+            lowest = total / step_lengths[ray]
+    return lowest
+
+
 @njit(cache=True, parallel=True)
-def _ray_kernel(image, labels, pixels, n_rays):  # pragma: no cover - compiled
-    """First foreground and first background pixel hit by each ray, and the path energy to it.
+def _ray_kernel(image, distances, pixels, n_rays):  # pragma: no cover - compiled
+    """First foreground and first background pixel hit by each ray, and the lowest path
+    energy to a foreground and to a background hit.
 
     Ray ``j`` of pixel (row, col) leaves at angle ``2 pi (j + n / 9) / n_rays`` (columns to the
     right, rows down), where ``n = 3 (row mod 3) + (col mod 3)``: the nine pixels of every 3x3
@@ -186,20 +267,27 @@ def _ray_kernel(image, labels, pixels, n_rays):  # pragma: no cover - compiled
     twice. The energy ``E_p(s)`` (paper eq. 4, the integral of ``|grad I . dr|^2`` along the
     segment) is the sum over steps of ``|I_k - I_(k-1)|^2 / h`` with h the step length.
 
-    Each ray is walked twice: on the labels only (one byte per pixel, cache-friendly) to find
-    the hits, then on the image up to the farther hit for the energies. Rays that meet only
-    one region run to the image border, and the image is read only up to their hit.
+    Rays are first walked on the labels, to find the hits: where the chessboard distance to
+    the nearest pixel of a label still looked for is d, the next d - 2 steps (each moving at
+    most one pixel along either axis, plus one for rounding) cannot meet one, and are
+    skipped; so rays crossing a large region, or running through it to the image border, cost
+    few steps. Then the image is read along them for the energies (:func:`_lowest_energy`).
     """
-    height, width = labels.shape
+    height, width = distances.shape[:2]
     n = pixels.size
     fg_hit = np.full((n, n_rays), -1, dtype=np.int64)
     bg_hit = np.full((n, n_rays), -1, dtype=np.int64)
-    fg_energy = np.zeros((n, n_rays))
-    bg_energy = np.zeros((n, n_rays))
+    fg_energy = np.full(n, np.inf)
+    bg_energy = np.full(n, np.inf)
     for k in prange(n):
         row = pixels[k] // width
         col = pixels[k] % width
         turn = (3 * (row % 3) + col % 3) / 9.0
+        row_steps = np.empty(n_rays)
+        col_steps = np.empty(n_rays)
+        step_lengths = np.empty(n_rays)
+        fg_steps = np.full(n_rays, -1, dtype=np.int64)
+        bg_steps = np.full(n_rays, -1, dtype=np.int64)
         for ray in range(n_rays):
             angle = 2.0 * math.pi * (ray + turn) / n_rays
             row_step = math.sin(angle)
@@ -207,38 +295,35 @@ def _ray_kernel(image, labels, pixels, n_rays):  # pragma: no cover - compiled
             major = max(abs(row_step), abs(col_step))
             row_step /= major
             col_step /= major
-            fg_step = -1
-            bg_step = -1
+            row_steps[ray] = row_step
+            col_steps[ray] = col_step
+            step_lengths[ray] = 1.0 / major
             t = 1
             while True:
-                r = int(math.floor(row + t * row_step + 0.5))
-                c = int(math.floor(col + t * col_step + 0.5))
+                r, c = _ray_pixel(row, col, t, row_step, col_step)
                 if r < 0 or r >= height or c < 0 or c >= width:
                     break
-                label = labels[r, c]
-                if label == _FOREGROUND and fg_step < 0:
-                    fg_step = t
+                to_fg = np.int64(distances[r, c, 0])
+                to_bg = np.int64(distances[r, c, 1])
+                if to_fg == 0 and fg_steps[ray] < 0:
+                    fg_steps[ray] = t
                     fg_hit[k, ray] = r * width + c
-                    if bg_step >= 0:
+                    if bg_steps[ray] >= 0:
                         break
-                elif label == _BACKGROUND and bg_step < 0:
-                    bg_step = t
+                elif to_bg == 0 and bg_steps[ray] < 0:
+                    bg_steps[ray] = t
                     bg_hit[k, ray] = r * width + c
-                    if fg_step >= 0:
+                    if fg_steps[ray] >= 0:
                         break
-                t += 1
-            p0, p1, p2 = image[row, col, 0], image[row, col, 1], image[row, col, 2]
-            energy = 0.0
-            for t in range(1, max(fg_step, bg_step) + 1):
-                r = int(math.floor(row + t * row_step + 0.5))
-                c = int(math.floor(col + t * col_step + 0.5))
-                q0, q1, q2 = image[r, c, 0], image[r, c, 1], image[r, c, 2]
-                energy += (q0 - p0) * (q0 - p0) + (q1 - p1) * (q1 - p1) + (q2 - p2) * (q2 - p2)
-                p0, p1, p2 = q0, q1, q2
-                if t == fg_step:
-                    fg_energy[k, ray] = energy * major
-                if t == bg_step:
-                    bg_energy[k, ray] = energy * major
+                if fg_steps[ray] < 0 and bg_steps[ray] < 0:
+                    clearance = min(to_fg, to_bg)
+                elif fg_steps[ray] < 0:
+                    clearance = to_fg
+                else:
+                    clearance = to_bg
+                t += max(clearance - 1, 1)
+        fg_energy[k] = _lowest_energy(image, row, col, row_steps, col_steps, fg_steps, step_lengths)
+        bg_energy[k] = _lowest_energy(image, row, col, row_steps, col_steps, bg_steps, step_lengths)
     return fg_hit, bg_hit, fg_energy, bg_energy
 
 
@@ -276,8 +361,9 @@ def _pair_kernel(
         g_p(f, b) = N_p(f, b)^e_N  A_p(f, b)^e_A  D_p(f)^e_f  D_p(b)^e_b
 
     with N_p the summed squared distortion over the 3x3 neighbourhood (eq. 5), A_p = PF_p +
-    (1 - 2 PF_p) alpha_p (eq. 6), PF_p = min E(b) / (min E(f) + min E(b)) and D_p the distance
-    in pixels. Also returns the colour variance of a 5x5 window around each chosen sample.
+    (1 - 2 PF_p) alpha_p (eq. 6), PF_p = min E(b) / (min E(f) + min E(b)) (``fg_energy`` and
+    ``bg_energy`` are those minima) and D_p the distance in pixels. Ties go to the first pair
+    in ray order. Also returns the colour variance of a 5x5 window around each chosen sample.
     """
     height, width = image.shape[:2]
     n, n_rays = fg_hit.shape
@@ -298,15 +384,8 @@ def _pair_kernel(
                 window[count, 2] = image[r, c, 2]
                 count += 1
         c0, c1, c2 = image[row, col, 0], image[row, col, 1], image[row, col, 2]
-        min_fg_energy = np.inf
-        min_bg_energy = np.inf
-        for j in range(n_rays):
-            if fg_hit[k, j] >= 0:
-                min_fg_energy = min(min_fg_energy, fg_energy[k, j])
-            if bg_hit[k, j] >= 0:
-                min_bg_energy = min(min_bg_energy, bg_energy[k, j])
-        total_energy = min_fg_energy + min_bg_energy
-        fg_probability = min_bg_energy / total_energy if total_energy > 0 else 0.5
+        total_energy = fg_energy[k] + bg_energy[k]
+        fg_probability = bg_energy[k] / total_energy if total_energy > 0 else 0.5
         for i in range(n_rays):
             f = fg_hit[k, i]
             if f < 0:
@@ -354,8 +433,12 @@ def _cast_rays(image: np.ndarray, labels: np.ndarray, pixels: np.ndarray, n_rays
     first - takes the nearest pixel of that label instead (Euclidean distance transform),
     with the energy of the straight segment to it. The paper does not say what to do then.
     """
-    fg_hit, bg_hit, fg_energy, bg_energy = _ray_kernel(image, labels, pixels, n_rays)
-    for hits, energies, label in ((fg_hit, fg_energy, _FOREGROUND), (bg_hit, bg_energy, 0)):
+    distances = _chessboard_distances(labels)
+    fg_hit, bg_hit, fg_energy, bg_energy = _ray_kernel(image, distances, pixels, n_rays)
+    for hits, energies, label in (
+        (fg_hit, fg_energy, _FOREGROUND),
+        (bg_hit, bg_energy, _BACKGROUND),
+    ):
         missing = np.flatnonzero((hits < 0).all(axis=1))
         if missing.size == 0:
             continue
@@ -364,7 +447,7 @@ def _cast_rays(image: np.ndarray, labels: np.ndarray, pixels: np.ndarray, n_rays
         )
         nearest = (near_rows * labels.shape[1] + near_cols).ravel()[pixels[missing]]
         hits[missing, 0] = nearest
-        energies[missing, 0] = _segment_energies(image, pixels[missing], nearest)
+        energies[missing] = _segment_energies(image, pixels[missing], nearest)
     return fg_hit, bg_hit, fg_energy, bg_energy
 
 
