@@ -17,9 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .bayesian import bayesian
-from .closed_form import closed_form
-from .knn import knn
+# Modules, not functions, are imported here so that ``matting.methods.<name>`` stays the
+# module (a function of the same name would shadow it).
+from . import bayesian as _bayesian
+from . import closed_form as _closed_form
+from . import knn as _knn
 
 __all__ = ["METHODS", "Method", "get_method"]
 
@@ -84,7 +86,7 @@ def get_method(method: str | Callable) -> tuple[str, Callable]:
 _register(
     Method(
         name="closed_form",
-        function=closed_form,
+        function=_closed_form.closed_form,
         title="Closed-form matting",
         citation="Levin, Lischinski, Weiss. A Closed-Form Solution to Natural Image Matting. "
         "IEEE TPAMI 30(2), 2008.",
@@ -104,7 +106,7 @@ _register(
 _register(
     Method(
         name="knn",
-        function=knn,
+        function=_knn.knn,
         title="KNN matting",
         citation="Chen, Li, Tang. KNN Matting. CVPR 2012.",
         bibtex="""@inproceedings{chen2012knn,
@@ -120,7 +122,7 @@ _register(
 _register(
     Method(
         name="bayesian",
-        function=bayesian,
+        function=_bayesian.bayesian,
         title="Bayesian matting",
         citation="Chuang, Curless, Salesin, Szeliski. A Bayesian Approach to Digital Matting. "
         "CVPR 2001.",
