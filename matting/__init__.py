@@ -14,7 +14,9 @@ from .io import read_image, read_trimap, save_image
 from .methods import METHODS
 from .methods.bayesian import bayesian
 from .methods.closed_form import closed_form
+from .methods.information_flow import information_flow
 from .methods.knn import knn
+from .methods.learning_based import learning_based
 from .trimap import scribbles_from_image, trimap_from_mask, trimap_from_probability
 
 __version__ = "0.1.0"
@@ -28,7 +30,9 @@ __all__ = [
     "cutout",
     "datasets",
     "estimate_foreground",
+    "information_flow",
     "knn",
+    "learning_based",
     "metrics",
     "plot",
     "read_image",

@@ -4,9 +4,22 @@ closed_form
     The matting Laplacian of Levin, Lischinski and Weiss (TPAMI 2008).
 knn
     The KNN-matting Laplacian of Chen, Li and Tang (CVPR 2012).
+learning_based
+    The local-learning Laplacian of Zheng and Kambhamettu (ICCV 2009).
+information_flow
+    The flows of Aksoy, Aydin and Pollefeys (CVPR 2017): colour mixture, known-to-unknown,
+    intra-unknown, and their weighted sum with the matting Laplacian.
 """
 
 from matting.laplacian.closed_form import matting_laplacian
+from matting.laplacian.information_flow import information_flow_laplacian
 from matting.laplacian.knn import knn_features, knn_laplacian
+from matting.laplacian.learning_based import learning_based_laplacian
 
-__all__ = ["knn_features", "knn_laplacian", "matting_laplacian"]
+__all__ = [
+    "information_flow_laplacian",
+    "knn_features",
+    "knn_laplacian",
+    "learning_based_laplacian",
+    "matting_laplacian",
+]

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 # module (a function of the same name would shadow it).
 from . import bayesian as _bayesian
 from . import closed_form as _closed_form
+from . import information_flow as _information_flow
 from . import knn as _knn
+from . import learning_based as _learning_based
 
 __all__ = ["METHODS", "Method", "get_method"]
 
@@ -133,6 +135,40 @@ _register(
   volume = {2},
   pages = {264--271},
   year = {2001}
+}""",
+        foreground=True,
+    )
+)
+_register(
+    Method(
+        name="learning_based",
+        function=_learning_based.learning_based,
+        title="Learning-based matting",
+        citation="Zheng, Kambhamettu. Learning Based Digital Matting. ICCV 2009.",
+        bibtex="""@inproceedings{zheng2009learning,
+  author = {Zheng, Yuanjie and Kambhamettu, Chandra},
+  title = {Learning Based Digital Matting},
+  booktitle = {IEEE International Conference on Computer Vision (ICCV)},
+  pages = {889--896},
+  year = {2009}
+}""",
+        scribbles=True,
+        foreground=True,
+    )
+)
+_register(
+    Method(
+        name="information_flow",
+        function=_information_flow.information_flow,
+        title="Information-flow matting",
+        citation="Aksoy, Aydin, Pollefeys. Designing Effective Inter-Pixel Information Flow "
+        "for Natural Image Matting. CVPR 2017.",
+        bibtex="""@inproceedings{aksoy2017designing,
+  author = {Aksoy, Ya{\\u{g}}{\\i}z and Ayd{\\i}n, Tun{\\c{c}} Ozan and Pollefeys, Marc},
+  title = {Designing Effective Inter-Pixel Information Flow for Natural Image Matting},
+  booktitle = {IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
+  pages = {29--37},
+  year = {2017}
 }""",
         foreground=True,
     )

@@ -1,0 +1,327 @@
+import numpy as np
+import pytest
+
+from matting.datasets import synthetic_composite
+from matting.laplacian.closed_form import matting_laplacian
+from matting.laplacian.information_flow import (
+    color_mixture_laplacian,
+    flow_features,
+    information_flow_laplacian,
+    intra_unknown_laplacian,
+    known_to_unknown_prior,
+    lle_weights,
+)
+from matting.methods.information_flow import (
+    information_flow,
+    looks_highly_transparent,
+    trim_from_edges,
+)
+from matting.metrics import mse, sad
+from matting.trimap import windows_touching
+
+# --------------------------------------------------------------------------------------------
+# Brute-force references, straight from the paper's definitions
+# --------------------------------------------------------------------------------------------
+
+
+def _features(image, spatial_weight):
+    height, width, _ = image.shape
+    rows, cols = np.mgrid[0:height, 0:width]
+    return np.column_stack(
+        [
+            image.reshape(-1, 3),
+            spatial_weight * cols.ravel() / width,
+            spatial_weight * rows.ravel() / height,
+        ]
+    )
+
+
+def _nearest(features, query, candidates, k):
+    candidates = candidates[candidates != query]
+    distance = np.linalg.norm(features[candidates] - features[query], axis=1)
+    return candidates[np.argsort(distance, kind="stable")[:k]]
+
+
+def _lle(point, neighbours, conditioner=1e-10):
+    # Roweis and Saul: w proportional to (G + c I)^-1 1, G the Gram matrix of the differences.
+    differences = neighbours - point
+    weights = np.linalg.solve(
+        differences @ differences.T + conditioner * np.eye(len(neighbours)),
+        np.ones(len(neighbours)),
+    )
+    return weights / weights.sum()
+
+
+def _lle_lagrangian(point, neighbours, conditioner):
+    # The authors' uncentred form: min ||x - N^T w||^2 + c ||w||^2 s.t. sum w = 1 through its
+    # Lagrange multiplier; the same minimiser (with sum w = 1 the residuals coincide).
+    gram = neighbours @ neighbours.T + conditioner * np.eye(len(neighbours))
+    inverse = np.linalg.inv(gram)
+    projection = neighbours @ point
+    multiplier = (1 - inverse.dot(projection).sum()) / inverse.sum()
+    return inverse @ (projection + multiplier)
+
+
+def _dense_color_mixture(image, trimap, k=20, spatial_weight=1.0):
+    features = _features(image, spatial_weight)
+    n = len(features)
+    unknown = np.flatnonzero(trimap.ravel() == 0.5)
+    residual = np.zeros((n, n))
+    for p in unknown:
+        neighbours = _nearest(features, p, np.arange(n), k)
+        residual[p, p] = 1.0
+        residual[p, neighbours] -= _lle(features[p, :3], features[neighbours, :3])
+    return residual.T @ residual
+
+
+def _dense_intra_unknown(image, trimap, k=5, spatial_weight=0.05):
+    features = _features(image, spatial_weight)
+    n = len(features)
+    unknown = np.flatnonzero(trimap.ravel() == 0.5)
+    weights = np.zeros((n, n))
+    for p in unknown:
+        for q in _nearest(features, p, unknown, k):
+            weights[p, q] = max(1 - np.abs(features[p] - features[q]).sum() / 5, 0)
+    affinity = (weights + weights.T) / 2
+    return np.diag(affinity.sum(axis=1)) - affinity
+
+
+def _dense_known_to_unknown(image, trimap, k=7, spatial_weight=10.0):
+    features = _features(image, spatial_weight)
+    flat = trimap.ravel()
+    estimate, confidence = flat.copy(), np.zeros(flat.size)
+    foreground, background = np.flatnonzero(flat == 1), np.flatnonzero(flat == 0)
+    for p in np.flatnonzero(flat == 0.5):
+        fg = _nearest(features, p, foreground, k)
+        bg = _nearest(features, p, background, k)
+        weights = _lle(features[p, :3], features[np.concatenate([fg, bg]), :3])
+        estimate[p] = weights[:k].sum()
+        mixed_fg = weights[:k] @ features[fg, :3]
+        mixed_bg = weights[k:] @ features[bg, :3]
+        confidence[p] = ((mixed_fg - mixed_bg) ** 2).sum() / 3
+    return estimate.reshape(trimap.shape), confidence.reshape(trimap.shape)
+
+
+def _tiny_case(seed=0, shape=(9, 11)):
+    rng = np.random.default_rng(seed)
+    image = rng.random(shape + (3,))
+    trimap = np.full(shape, 0.5)
+    trimap[:, :3] = 0.0
+    trimap[:, -3:] = 1.0
+    trimap[0, 4] = 1.0  # a known pixel inside the band
+    return image, trimap
+
+
+# --------------------------------------------------------------------------------------------
+# The parts
+# --------------------------------------------------------------------------------------------
+
+
+def test_lle_weights_reconstruct_each_colour_and_sum_to_one():
+    rng = np.random.default_rng(1)
+    neighbours_colours = rng.random((6, 3))
+    # Points inside the neighbours' affine hull are reconstructed exactly (6 > 3 + 1).
+    mixture = rng.dirichlet(np.ones(6), size=4)
+    points = np.vstack([neighbours_colours, mixture @ neighbours_colours])
+    queries = np.arange(6, 10)
+    neighbours = np.tile(np.arange(6), (4, 1))
+    weights = lle_weights(points, queries, neighbours)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_allclose(weights @ neighbours_colours, points[queries], atol=1e-6)
+    # Same weights as the authors' uncentred Lagrangian form (a conditioner that keeps its
+    # explicit inverse accurate).
+    weights = lle_weights(points, queries, neighbours, conditioner=1e-6)
+    for row, query in enumerate(queries):
+        expected = _lle_lagrangian(points[query], neighbours_colours, 1e-6)
+        np.testing.assert_allclose(weights[row], expected, atol=1e-8)
+
+
+def test_lle_weights_of_two_neighbours_on_a_line():
+    # x = 0.25 a + 0.75 b: with two neighbours the weights are unique.
+    points = np.array([[0.0, 0.0, 0.0], [1.0, 0.5, 0.2], [0.75, 0.375, 0.15]])
+    weights = lle_weights(points, np.array([2]), np.array([[0, 1]]))
+    np.testing.assert_allclose(weights, [[0.25, 0.75]], atol=1e-8)
+
+
+def test_flow_features():
+    image = np.random.default_rng(0).random((4, 5, 3))
+    np.testing.assert_allclose(flow_features(image, 2.0), _features(image, 2.0))
+
+
+def test_color_mixture_laplacian_matches_dense_construction():
+    image, trimap = _tiny_case(0)
+    expected = _dense_color_mixture(image, trimap, k=6)
+    laplacian = color_mixture_laplacian(image, trimap, k_cm=6)
+    np.testing.assert_allclose(laplacian.toarray(), expected, atol=1e-5 * np.abs(expected).max())
+    # (I_U - W)^T (I_U - W) annihilates constants, as the weights sum to one.
+    assert np.abs(laplacian @ np.ones(trimap.size)).max() < 1e-6
+
+
+def test_intra_unknown_laplacian_matches_dense_construction():
+    image, trimap = _tiny_case(1)
+    expected = _dense_intra_unknown(image, trimap, k=4)
+    laplacian = intra_unknown_laplacian(image, trimap, k_u=4)
+    np.testing.assert_allclose(laplacian.toarray(), expected, atol=1e-12)
+
+
+def test_known_to_unknown_prior_matches_dense_construction():
+    image, trimap = _tiny_case(2)
+    expected_estimate, expected_confidence = _dense_known_to_unknown(image, trimap, k=3)
+    estimate, confidence = known_to_unknown_prior(image, trimap, k_ku=3)
+    # LLE weights of 6 neighbours in 3-D colour with the 1e-10 conditioner are large and
+    # sensitive: both computations agree to about 1e-6 of their size.
+    np.testing.assert_allclose(estimate, expected_estimate, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(confidence, expected_confidence, rtol=1e-5, atol=1e-5)
+    known = trimap != 0.5
+    np.testing.assert_array_equal(estimate[known], trimap[known])
+    assert np.all(confidence[known] == 0)
+
+
+def test_known_to_unknown_prior_of_an_exact_mixture():
+    # A pure two-colour composite: the foreground share is the true alpha, and the weighted
+    # colour sums are alpha F and (1 - alpha) B, so the confidence is
+    # |alpha F - (1 - alpha) B|^2 / 3.
+    foreground, background = np.array([0.9, 0.2, 0.1]), np.array([0.1, 0.3, 0.8])
+    alpha = np.tile(np.linspace(0, 1, 12), (6, 1))
+    image = alpha[..., None] * foreground + (1 - alpha[..., None]) * background
+    trimap = np.where(alpha == 0, 0.0, np.where(alpha == 1, 1.0, 0.5))
+    estimate, confidence = known_to_unknown_prior(image, trimap)
+    unknown = trimap == 0.5
+    np.testing.assert_allclose(estimate[unknown], alpha[unknown], atol=1e-4)
+    a = alpha[unknown][:, None]
+    expected = ((a * foreground - (1 - a) * background) ** 2).sum(axis=1) / 3
+    np.testing.assert_allclose(confidence[unknown], expected, rtol=1e-4)
+
+
+def test_information_flow_laplacian_is_the_weighted_sum():
+    image, trimap = _tiny_case(3)
+    laplacian = information_flow_laplacian(
+        image, trimap, k_cm=6, k_u=4, sigma_cm=2.0, sigma_iu=0.5, sigma_l=3.0, eps=1e-5
+    )
+    local = matting_laplacian(image, eps=1e-5, window_mask=windows_touching(trimap == 0.5, 1))
+    expected = (
+        2.0 * _dense_color_mixture(image, trimap, k=6)
+        + 3.0 * local.toarray()
+        + 0.5 * _dense_intra_unknown(image, trimap, k=4)
+    )
+    np.testing.assert_allclose(laplacian.toarray(), expected, atol=1e-5 * np.abs(expected).max())
+    assert abs(laplacian - laplacian.T).max() < 1e-10
+
+
+def test_trim_from_edges():
+    image = np.zeros((5, 12, 3))
+    image[:, 6:] = 1.0
+    image[:, 5] = 0.5  # a mixed column stays unknown
+    trimap = np.full((5, 12), 0.5)
+    trimap[:, 0], trimap[:, -1] = 0.0, 1.0
+    trimmed = trim_from_edges(image, trimap)
+    # Same-coloured pixels within reach take the label of the nearest matching known pixel.
+    np.testing.assert_array_equal(trimmed[:, :5], 0.0)
+    np.testing.assert_array_equal(trimmed[:, 6:], 1.0)
+    np.testing.assert_array_equal(trimmed[:, 5], 0.5)
+    # Nine passes reach at most 1 + 2 + ... + 9 = 45 pixels.
+    wide = np.full((1, 60), 0.5)
+    wide[0, 0], wide[0, -1] = 0.0, 1.0
+    colours = np.zeros((1, 60, 3))
+    colours[0, -1] = 1.0
+    trimmed = trim_from_edges(colours, wide)
+    assert np.all(trimmed[0, 1:46] == 0.0) and np.all(trimmed[0, 46:-1] == 0.5)
+
+
+def test_transparency_detection():
+    composite = synthetic_composite((60, 80), seed=0, n_strands=0)
+    assert not looks_highly_transparent(composite.image, composite.trimap)
+    # An unknown region of a colour found in neither known region looks transparent.
+    image = np.zeros((40, 40, 3))
+    image[:, 20:] = 1.0
+    image[:, 15:25] = [0.9, 0.1, 0.5]
+    trimap = np.zeros((40, 40))
+    trimap[:, 20:] = 1.0
+    trimap[:, 15:25] = 0.5
+    assert looks_highly_transparent(image, trimap)
+
+
+# --------------------------------------------------------------------------------------------
+# The method
+# --------------------------------------------------------------------------------------------
+
+
+def test_solve_on_support_matches_a_dense_solve_over_all_pixels():
+    image, trimap = _tiny_case(4, (10, 12))
+    alpha = information_flow(
+        image,
+        trimap,
+        k_cm=6,
+        k_ku=3,
+        k_u=4,
+        known_to_unknown=True,
+        trim_edges=False,
+        post_trim=False,
+        solver="direct",
+    )
+    laplacian = information_flow_laplacian(image, trimap, k_cm=6, k_u=4).toarray()
+    estimate, confidence = _dense_known_to_unknown(image, trimap, k=3)
+    known = (trimap != 0.5).ravel().astype(float)
+    values = np.where(trimap == 0.5, 0.0, trimap).ravel()
+    system = laplacian + np.diag(100 * known + 0.05 * confidence.ravel())
+    right = 100 * known * values + 0.05 * confidence.ravel() * estimate.ravel()
+    expected = np.clip(np.linalg.solve(system, right), 0, 1).reshape(trimap.shape)
+    unknown = trimap == 0.5
+    np.testing.assert_allclose(alpha[unknown], expected[unknown], atol=1e-6)
+    np.testing.assert_array_equal(alpha[~unknown], trimap[~unknown])
+
+
+def test_synthetic_composite_error():
+    composite = synthetic_composite((80, 100), seed=1)
+    alpha, info = information_flow(composite.image, composite.trimap, return_info=True)
+    # Measured: SAD 0.26, MSE 0.026 (all defaults).
+    assert sad(alpha, composite.alpha, composite.trimap) < 0.29
+    assert mse(alpha, composite.alpha, composite.trimap) < 0.029
+    assert info.converged
+
+
+def test_known_pixels_exact_range_determinism_and_untouched_inputs():
+    composite = synthetic_composite((40, 50), seed=3)
+    image = (composite.image * 255).round().astype(np.uint8)
+    trimap = (composite.trimap * 255).astype(np.uint8)
+    image_copy, trimap_copy = image.copy(), trimap.copy()
+    alpha, foreground, _ = information_flow(image, trimap, return_foreground=True)
+    known = composite.trimap != 0.5
+    assert alpha.dtype == np.float64 and alpha.shape == trimap.shape
+    np.testing.assert_array_equal(alpha[known], composite.trimap[known])
+    assert alpha.min() >= 0 and alpha.max() <= 1
+    assert foreground.shape == image.shape
+    np.testing.assert_array_equal(alpha, information_flow(image, trimap))
+    np.testing.assert_array_equal(image, image_copy)
+    np.testing.assert_array_equal(trimap, trimap_copy)
+
+
+def test_no_unknown_pixels():
+    composite = synthetic_composite((30, 40), seed=0)
+    full = (composite.alpha > 0.5).astype(np.float64)
+    alpha, info = information_flow(composite.image, full, return_info=True)
+    np.testing.assert_array_equal(alpha, full)
+    assert info is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"k_cm": 0},
+        {"k_ku": 2.5},
+        {"k_u": -1},
+        {"sigma_cm": -1.0},
+        {"sigma_ku": float("nan")},
+        {"sigma_iu": float("inf")},
+        {"lambda_": 0.0},
+        {"eps": 0.0},
+        {"known_to_unknown": "sometimes"},
+        {"solver": "magic"},
+    ],
+)
+def test_bad_arguments_raise(options):
+    image = np.random.default_rng(0).random((16, 16, 3))
+    trimap = np.full((16, 16), 0.5)
+    trimap[:, :3], trimap[:, -3:] = 0, 1
+    with pytest.raises(ValueError):
+        information_flow(image, trimap, **options)
