@@ -17,6 +17,7 @@ from .methods.closed_form import closed_form
 from .methods.information_flow import information_flow
 from .methods.knn import knn
 from .methods.learning_based import learning_based
+from .methods.shared_sampling import shared_sampling
 from .trimap import scribbles_from_image, trimap_from_mask, trimap_from_probability
 
 __version__ = "0.1.0"
@@ -39,6 +40,7 @@ __all__ = [
     "read_trimap",
     "save_image",
     "scribbles_from_image",
+    "shared_sampling",
     "trimap_from_mask",
     "trimap_from_probability",
 ]

@@ -110,7 +110,9 @@ def _estimate(arguments, image: np.ndarray, *, foreground: bool = False):
     print(f"{name}: matting {image.shape[1]}x{image.shape[0]} ...", file=sys.stderr, flush=True)
     start = time.perf_counter()
     if foreground and METHODS[name].foreground:
-        alpha, colours, _ = function(image, constraints, return_foreground=True, **options)
+        # (alpha, foreground, background, ...): some methods add more (a confidence map).
+        result = function(image, constraints, return_foreground=True, **options)
+        alpha, colours = result[0], result[1]
     else:
         alpha = function(image, constraints, **options)
         colours = matting.estimate_foreground(image, alpha)[0] if foreground else None

@@ -225,3 +225,18 @@ def test_the_installed_command_runs(files):
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "nothere.png" in result.stderr
+
+
+def test_cutout_uses_the_methods_own_foreground_when_it_has_one(files):
+    from PIL import Image
+
+    out = files / "sampled_cutout.png"
+    arguments = ["cutout", str(files / "image.png"), "-t", str(files / "trimap.png")]
+    assert main([*arguments, "-m", "shared_sampling", "-o", str(out)]) == 0
+    image = matting.read_image(files / "image.png")
+    trimap = matting.read_trimap(files / "trimap.png")
+    alpha, foreground, *_ = matting.shared_sampling(image, trimap, return_foreground=True)
+    rgba = np.asarray(Image.open(out), dtype=np.float64) / 255
+    np.testing.assert_allclose(rgba[:, :, 3], alpha, atol=0.5 / 255 + 1e-9)
+    expected = matting.cutout(image, alpha, foreground)
+    np.testing.assert_allclose(rgba, expected, atol=0.5 / 255 + 1e-9)

@@ -24,6 +24,7 @@ from . import closed_form as _closed_form
 from . import information_flow as _information_flow
 from . import knn as _knn
 from . import learning_based as _learning_based
+from . import shared_sampling as _shared_sampling
 
 __all__ = ["METHODS", "Method", "get_method"]
 
@@ -47,8 +48,8 @@ class Method:
     scribbles : bool
         Whether it works from sparse scribbles as well as from a trimap.
     foreground : bool
-        Whether it can return the foreground and background colours
-        (``return_foreground=True``).
+        Whether it can return the foreground and background colours: with
+        ``return_foreground=True`` it returns ``(alpha, foreground, background, ...)``.
     """
 
     name: str
@@ -169,6 +170,25 @@ _register(
   booktitle = {IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
   pages = {29--37},
   year = {2017}
+}""",
+        foreground=True,
+    )
+)
+_register(
+    Method(
+        name="shared_sampling",
+        function=_shared_sampling.shared_sampling,
+        title="Shared sampling matting",
+        citation="Gastal, Oliveira. Shared Sampling for Real-Time Alpha Matting. "
+        "Computer Graphics Forum 29(2) (Eurographics), 2010.",
+        bibtex="""@article{gastal2010shared,
+  author = {Gastal, Eduardo S. L. and Oliveira, Manuel M.},
+  title = {Shared Sampling for Real-Time Alpha Matting},
+  journal = {Computer Graphics Forum},
+  volume = {29},
+  number = {2},
+  pages = {575--584},
+  year = {2010}
 }""",
         foreground=True,
     )
