@@ -16,7 +16,9 @@ from .methods.bayesian import bayesian
 from .methods.closed_form import closed_form
 from .methods.information_flow import information_flow
 from .methods.knn import knn
+from .methods.large_kernel import large_kernel
 from .methods.learning_based import learning_based
+from .methods.random_walk import random_walk
 from .methods.shared_sampling import shared_sampling
 from .trimap import scribbles_from_image, trimap_from_mask, trimap_from_probability
 
@@ -33,9 +35,11 @@ __all__ = [
     "estimate_foreground",
     "information_flow",
     "knn",
+    "large_kernel",
     "learning_based",
     "metrics",
     "plot",
+    "random_walk",
     "read_image",
     "read_trimap",
     "save_image",

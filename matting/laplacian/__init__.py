@@ -6,6 +6,10 @@ knn
     The KNN-matting Laplacian of Chen, Li and Tang (CVPR 2012).
 learning_based
     The local-learning Laplacian of Zheng and Kambhamettu (ICCV 2009).
+large_kernel
+    The matrix-free large-window matting Laplacian of He, Sun and Tang (CVPR 2010).
+random_walk
+    The random-walk graph Laplacian of Grady et al. (VIIP 2005).
 information_flow
     The flows of Aksoy, Aydin and Pollefeys (CVPR 2017): colour mixture, known-to-unknown,
     intra-unknown, and their weighted sum with the matting Laplacian.
@@ -14,12 +18,16 @@ information_flow
 from matting.laplacian.closed_form import matting_laplacian
 from matting.laplacian.information_flow import information_flow_laplacian
 from matting.laplacian.knn import knn_features, knn_laplacian
+from matting.laplacian.large_kernel import large_kernel_laplacian
 from matting.laplacian.learning_based import learning_based_laplacian
+from matting.laplacian.random_walk import random_walk_laplacian
 
 __all__ = [
     "information_flow_laplacian",
     "knn_features",
     "knn_laplacian",
+    "large_kernel_laplacian",
     "learning_based_laplacian",
     "matting_laplacian",
+    "random_walk_laplacian",
 ]

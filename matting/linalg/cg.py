@@ -25,8 +25,16 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
 
-from ._common import ConvergenceWarning, SolveInfo, check_solve_arguments
+from ._common import (
+    ConvergenceWarning,
+    SolveInfo,
+    as_vector,
+    check_maxiter,
+    check_rtol,
+    check_solve_arguments,
+)
 from ._kernels import cg_update, csr_matvec, dot
 from .preconditioners import Preconditioner
 
@@ -36,7 +44,7 @@ _CONVERGED, _MAXITER, _BREAKDOWN = 0, 1, 2
 
 
 def cg(
-    A: sp.spmatrix | sp.sparray,
+    A: sp.spmatrix | sp.sparray | LinearOperator,
     b: np.ndarray,
     *,
     M: Preconditioner | object | None = None,
@@ -50,8 +58,11 @@ def cg(
 
     Parameters
     ----------
-    A : scipy.sparse matrix, shape (n, n)
+    A : scipy.sparse matrix or scipy.sparse.linalg.LinearOperator, shape (n, n)
         Symmetric positive definite (CSR float64 is used as is; other formats are converted).
+        A ``LinearOperator`` is used matrix-free through ``A.matvec`` (for operators whose
+        matrix is never formed, such as
+        :func:`matting.laplacian.large_kernel.large_kernel_laplacian`).
     b : numpy.ndarray, shape (n,)
         Right-hand side.
     M : Preconditioner or LinearOperator or callable, optional
@@ -112,9 +123,43 @@ def cg(
     >>> info.converged, info.final_residual <= 1e-7
     (True, True)
     """
-    matrix, b, x0, rtol, maxiter = check_solve_arguments(A, b, x0, rtol, maxiter, callback)
+    if isinstance(A, LinearOperator):
+        matrix, b, x0, rtol, maxiter = _check_operator_arguments(A, b, x0, rtol, maxiter, callback)
+    else:
+        matrix, b, x0, rtol, maxiter = check_solve_arguments(A, b, x0, rtol, maxiter, callback)
     x, info = run_cg(matrix, b, M, x0, rtol, maxiter, callback)
     return (x, info) if return_info else x
+
+
+def _check_operator_arguments(A, b, x0, rtol, maxiter, callback):
+    """:func:`check_solve_arguments` for a square ``LinearOperator`` instead of a matrix."""
+    rows, cols = A.shape
+    if rows != cols or rows == 0:
+        raise ValueError(f"A must be a non-empty square operator, got shape {A.shape}")
+    b = as_vector(b, rows, "b")
+    x0 = None if x0 is None else as_vector(x0, rows, "x0")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"callback must be callable, got {type(callback).__name__}")
+    return A, b, x0, check_rtol(rtol), check_maxiter(maxiter, rows)
+
+
+def _matvec(matrix):
+    """``matvec(v, out)`` writing ``A v`` into ``out``: the Numba CSR product for a checked
+    CSR matrix, ``A.matvec`` for a ``LinearOperator``."""
+    if isinstance(matrix, LinearOperator):
+
+        def apply(v, out):
+            # A read-only view, as for foreign preconditioners: the operator must not write
+            # into the iteration's vectors.
+            out[:] = np.ravel(matrix.matvec(_read_only(v)))
+
+        return apply
+    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+
+    def apply(v, out):
+        csr_matvec(indptr, indices, data, v, out)
+
+    return apply
 
 
 def run_cg(matrix, b, M, x0, rtol, maxiter, callback, stacklevel=3):
@@ -189,11 +234,11 @@ def _read_only(array: np.ndarray) -> np.ndarray:
 
 def _pcg(matrix, b, x, apply, tol, maxiter, history, callback):
     """Saad's Algorithm 9.1 with residual replacement; returns ``(iterations, status)``."""
-    indptr, indices, data = matrix.indptr, matrix.indices, matrix.data
+    matvec = _matvec(matrix)
     n = b.shape[0]
     r = np.empty(n)
     q = np.empty(n)
-    csr_matvec(indptr, indices, data, x, q)
+    matvec(x, q)
     np.subtract(b, q, out=r)
     z = r if apply is None else np.empty(n)
     # The callback gets a read-only view: writing into the iterate fails loudly instead of
@@ -217,7 +262,7 @@ def _pcg(matrix, b, x, apply, tol, maxiter, history, callback):
         if not rz > 0.0:
             status = _BREAKDOWN
             break
-        csr_matvec(indptr, indices, data, p, q)
+        matvec(p, q)
         pq = dot(p, q)
         if not pq > 0.0:
             status = _BREAKDOWN
@@ -229,7 +274,7 @@ def _pcg(matrix, b, x, apply, tol, maxiter, history, callback):
         if callback is not None:
             callback(x_view)
         if history[iterations] <= tol:
-            csr_matvec(indptr, indices, data, x, q)
+            matvec(x, q)
             np.subtract(b, q, out=r)
             history[iterations] = np.sqrt(dot(r, r))
             if history[iterations] <= tol:

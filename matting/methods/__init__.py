@@ -23,7 +23,9 @@ from . import bayesian as _bayesian
 from . import closed_form as _closed_form
 from . import information_flow as _information_flow
 from . import knn as _knn
+from . import large_kernel as _large_kernel
 from . import learning_based as _learning_based
+from . import random_walk as _random_walk
 from . import shared_sampling as _shared_sampling
 
 __all__ = ["METHODS", "Method", "get_method"]
@@ -190,6 +192,42 @@ _register(
   pages = {575--584},
   year = {2010}
 }""",
+        foreground=True,
+    )
+)
+_register(
+    Method(
+        name="large_kernel",
+        function=_large_kernel.large_kernel,
+        title="Large-kernel matting",
+        citation="He, Sun, Tang. Fast Matting Using Large Kernel Matting Laplacian Matrices. "
+        "CVPR 2010.",
+        bibtex="""@inproceedings{he2010fast,
+  author = {He, Kaiming and Sun, Jian and Tang, Xiaoou},
+  title = {Fast Matting Using Large Kernel Matting {Laplacian} Matrices},
+  booktitle = {IEEE Conference on Computer Vision and Pattern Recognition (CVPR)},
+  pages = {2165--2172},
+  year = {2010}
+}""",
+        foreground=True,
+    )
+)
+_register(
+    Method(
+        name="random_walk",
+        function=_random_walk.random_walk,
+        title="Random-walk matting",
+        citation="Grady, Schiwietz, Aharon, Westermann. Random Walks for Interactive "
+        "Alpha-Matting. VIIP 2005.",
+        bibtex="""@inproceedings{grady2005random,
+  author = {Grady, Leo and Schiwietz, Thomas and Aharon, Shmuel and Westermann, R{\\"u}diger},
+  title = {Random Walks for Interactive Alpha-Matting},
+  booktitle = {Proceedings of the Fifth IASTED International Conference on Visualization,
+               Imaging and Image Processing (VIIP)},
+  pages = {423--429},
+  year = {2005}
+}""",
+        scribbles=True,
         foreground=True,
     )
 )

@@ -1,0 +1,237 @@
+"""The graph Laplacian of random-walk matting (Grady, Schiwietz, Aharon, Westermann, 2005).
+
+Pixels are the nodes of a 4- (or 8-) connected lattice; neighbours ``i`` and ``j`` are joined
+by an edge of weight
+
+.. math::
+
+    w_{ij} = \\exp\\big(-\\beta \\, \\lVert I_i - I_j \\rVert^2\\big),
+    \\qquad \\beta = 1 / \\sigma^2,
+
+with colours in RGB scaled to [0, 1]. The Laplacian is ``L = D - W`` (``D`` the diagonal of
+weighted degrees). The probability that a random walker leaving an unknown pixel first
+reaches the foreground is the solution of the Dirichlet problem ``L_UU a_U = -L_UK a_K``
+(Grady 2006, Grady et al. 2005), which is what
+:func:`matting.methods.random_walk.random_walk` solves.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse
+from numba import njit
+
+from matting._inputs import as_image
+
+__all__ = ["edge_weights", "random_walk_laplacian"]
+
+#: sigma of :func:`matting.methods.random_walk.random_walk` and of the builders here:
+#: beta = 1 / sigma^2 = 900 for colours in [0, 1].
+DEFAULT_SIGMA = 1.0 / 30.0
+
+#: Smallest edge weight kept. ``exp(-beta d^2)`` underflows to exactly 0 for colour distances
+#: above about 0.9 (beta = 900); a region walled off by such edges would make the system
+#: singular. Weights are raised to this floor instead, which changes no weight that is not
+#: already negligible next to the neighbouring ones.
+MIN_WEIGHT = 1e-10
+
+#: Neighbour offsets (dy, dx) in increasing flat-index order, so CSR rows come out sorted.
+_OFFSETS = {
+    4: np.array([(-1, 0), (0, -1), (0, 0), (0, 1), (1, 0)], dtype=np.int64),
+    8: np.array(
+        [(-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 0), (0, 1), (1, -1), (1, 0), (1, 1)],
+        dtype=np.int64,
+    ),
+}
+
+
+@njit(cache=True, nogil=True)
+def _assemble(image, offsets, beta, min_weight, selected):  # pragma: no cover - compiled
+    """CSR arrays of ``D - W`` for the lattice given by ``offsets`` (which include (0, 0)).
+
+    Only the rows of pixels with ``selected`` True (flat, row-major) are filled.
+    """
+    height, width = image.shape[:2]
+    n = height * width
+    n_offsets = offsets.shape[0]
+    indptr = np.empty(n + 1, dtype=np.int64)
+    indptr[0] = 0
+    for y in range(height):
+        for x in range(width):
+            count = 0
+            if not selected[y * width + x]:
+                indptr[y * width + x + 1] = indptr[y * width + x]
+                continue
+            for t in range(n_offsets):
+                ny = y + offsets[t, 0]
+                nx = x + offsets[t, 1]
+                if 0 <= ny < height and 0 <= nx < width:
+                    count += 1
+            i = y * width + x
+            indptr[i + 1] = indptr[i] + count
+    indices = np.empty(indptr[n], dtype=np.int32)
+    data = np.empty(indptr[n], dtype=np.float64)
+    for y in range(height):
+        for x in range(width):
+            i = y * width + x
+            if not selected[i]:
+                continue
+            position = indptr[i]
+            diagonal_position = position
+            degree = 0.0
+            for t in range(n_offsets):
+                ny = y + offsets[t, 0]
+                nx = x + offsets[t, 1]
+                if not (0 <= ny < height and 0 <= nx < width):
+                    continue
+                j = ny * width + nx
+                indices[position] = j
+                if j == i:
+                    diagonal_position = position
+                else:
+                    # (I_i - I_j) and (I_j - I_i) square to the same floats: W is exactly
+                    # symmetric.
+                    d0 = image[y, x, 0] - image[ny, nx, 0]
+                    d1 = image[y, x, 1] - image[ny, nx, 1]
+                    d2 = image[y, x, 2] - image[ny, nx, 2]
+                    weight = max(np.exp(-beta * (d0 * d0 + d1 * d1 + d2 * d2)), min_weight)
+                    data[position] = -weight
+                    degree += weight
+                position += 1
+            data[diagonal_position] = degree
+    return indptr, indices, data
+
+
+def _check_sigma(sigma) -> float:
+    is_real = isinstance(sigma, numbers.Real) and not isinstance(sigma, (bool, np.bool_))
+    if not (is_real and np.isfinite(sigma) and sigma > 0.0):
+        raise ValueError(f"sigma must be a finite positive number, got {sigma!r}")
+    return float(sigma)
+
+
+def _check_connectivity(connectivity) -> int:
+    if isinstance(connectivity, (bool, np.bool_)) or connectivity not in _OFFSETS:
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
+    return int(connectivity)
+
+
+def random_walk_laplacian(
+    image,
+    *,
+    sigma: float = DEFAULT_SIGMA,
+    connectivity: int = 4,
+    row_mask=None,
+    colour_transform=None,
+) -> scipy.sparse.csr_matrix:
+    """The weighted graph Laplacian ``L = D - W`` of random-walk matting.
+
+    .. math::
+
+        W_{ij} = \\exp\\big(-\\lVert I_i - I_j \\rVert^2 / \\sigma^2\\big)
+
+    for lattice neighbours ``i`` and ``j`` (0 otherwise), ``D_ii = sum_j W_ij``.
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W, 3)
+        Anything :func:`matting._inputs.as_image` accepts; converted to float64 RGB in [0, 1].
+    sigma : float, optional
+        Colour scale sigma; the paper's beta is ``1 / sigma^2``. Default 1/30 (beta = 900).
+    connectivity : {4, 8}, optional
+        4: horizontal and vertical neighbours (the paper's lattice); 8: diagonal ones too.
+    colour_transform : array_like, shape (k, 3) with k <= 3, optional
+        A linear map ``Q`` applied to the colours first, so that
+        ``w_ij = exp(-||Q (I_i - I_j)||^2 / sigma^2)``: the general weight of Grady et al.,
+        who learn ``Q`` from the image by locality preserving projections. Default: the
+        identity (plain RGB distances).
+    row_mask : array_like of bool, shape (H, W), optional
+        If given, only the rows of pixels where it is True are filled; the other rows are
+        empty. A Dirichlet problem on the unknown pixels reads only their rows, so passing
+        the unknown mask makes time and memory follow the unknown region (the matrix is
+        then not symmetric). Default: all rows.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (H*W, H*W)
+        float64, exactly symmetric (without ``row_mask``), rows summing to zero, canonical
+        CSR (sorted indices, no duplicates, int32 indices). Pixel ``(row, col)`` has index
+        ``row * W + col``.
+
+    Raises
+    ------
+    ValueError
+        For an invalid image, ``sigma`` not finite and positive, ``connectivity`` not 4
+        or 8, ``row_mask`` not a boolean array of shape (H, W), or ``colour_transform`` not
+        a finite k x 3 matrix.
+
+    Notes
+    -----
+    Weights below ``MIN_WEIGHT`` (1e-10) are raised to it, so that no part of the lattice
+    is cut off completely by underflow (see :data:`MIN_WEIGHT`).
+
+    References
+    ----------
+    .. [1] L. Grady, T. Schiwietz, S. Aharon, R. Westermann, "Random Walks for Interactive
+       Alpha-Matting", Proc. VIIP 2005, pp. 423-429.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matting.laplacian.random_walk import random_walk_laplacian
+    >>> L = random_walk_laplacian(np.zeros((3, 4, 3)))
+    >>> L.shape, L.nnz, float(L[5, 5])
+    ((12, 12), 46, 4.0)
+    """
+    image = as_image(image)
+    sigma = _check_sigma(sigma)
+    if colour_transform is not None:
+        transform = np.asarray(colour_transform, dtype=np.float64)
+        if not (
+            transform.ndim == 2
+            and 1 <= transform.shape[0] <= 3
+            and transform.shape[1] == 3
+            and np.all(np.isfinite(transform))
+        ):
+            raise ValueError(
+                "colour_transform must be a finite k x 3 matrix with k in 1..3, got shape "
+                f"{transform.shape}"
+            )
+        # Differences of mapped colours are mapped differences. Zero rows pad k to 3, so
+        # one compiled kernel serves every k.
+        padded = np.zeros((3, 3))
+        padded[: transform.shape[0]] = transform
+        image = np.ascontiguousarray(image @ padded.T)
+    connectivity = _check_connectivity(connectivity)
+    shape = image.shape[:2]
+    if row_mask is None:
+        selected = np.ones(shape[0] * shape[1], dtype=np.bool_)
+    else:
+        selected = np.asarray(row_mask)
+        if selected.dtype != np.bool_ or selected.shape != shape:
+            raise ValueError(
+                f"row_mask must be a boolean array of shape {shape}, got dtype "
+                f"{selected.dtype} and shape {selected.shape}"
+            )
+        selected = np.ascontiguousarray(selected).ravel()
+    indptr, indices, data = _assemble(
+        image, _OFFSETS[connectivity], 1.0 / sigma**2, MIN_WEIGHT, selected
+    )
+    n = image.shape[0] * image.shape[1]
+    if indptr[-1] <= np.iinfo(np.int32).max:
+        indptr = indptr.astype(np.int32)
+    laplacian = scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
+    laplacian.has_canonical_format = True
+    return laplacian
+
+
+def edge_weights(laplacian: scipy.sparse.csr_matrix) -> scipy.sparse.csr_matrix:
+    """The weight matrix ``W`` of a graph Laplacian ``L = D - W`` (off-diagonal, positive).
+
+    For inspecting :func:`random_walk_laplacian`: ``edge_weights(L)[i, j]`` is ``w_ij``.
+    """
+    weights = -scipy.sparse.csr_matrix(laplacian, copy=True)
+    weights.setdiag(0.0)
+    weights.eliminate_zeros()
+    return weights

@@ -1,0 +1,206 @@
+import numpy as np
+import pytest
+
+from matting.datasets import synthetic_composite
+from matting.laplacian.random_walk import MIN_WEIGHT, edge_weights, random_walk_laplacian
+from matting.methods.random_walk import random_walk
+from matting.metrics import mse, sad
+
+
+def _dense_random_walk_laplacian(image, sigma, connectivity):
+    """D - W straight from the definition: every pixel pair at lattice distance one."""
+    height, width, _ = image.shape
+    n = height * width
+    weights = np.zeros((n, n))
+    for y in range(height):
+        for x in range(width):
+            for ny in range(height):
+                for nx in range(width):
+                    step = max(abs(ny - y), abs(nx - x)) if connectivity == 8 else None
+                    if connectivity == 4:
+                        step = abs(ny - y) + abs(nx - x)
+                    if step != 1:
+                        continue
+                    distance = np.sum((image[y, x] - image[ny, nx]) ** 2)
+                    weight = max(np.exp(-distance / sigma**2), MIN_WEIGHT)
+                    weights[y * width + x, ny * width + nx] = weight
+    return np.diag(weights.sum(axis=1)) - weights
+
+
+def _dense_dirichlet(laplacian, trimap):
+    flat = trimap.ravel()
+    unknown = flat == 0.5
+    alpha = flat.copy()
+    alpha[unknown] = np.linalg.solve(
+        laplacian[np.ix_(unknown, unknown)], -laplacian[np.ix_(unknown, ~unknown)] @ flat[~unknown]
+    )
+    return alpha.reshape(trimap.shape)
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+@pytest.mark.parametrize("sigma", [1 / 30, 0.2])
+def test_laplacian_matches_dense_construction(connectivity, sigma):
+    image = np.random.default_rng(connectivity).random((5, 6, 3)) * 0.3
+    expected = _dense_random_walk_laplacian(image, sigma, connectivity)
+    laplacian = random_walk_laplacian(image, sigma=sigma, connectivity=connectivity)
+    np.testing.assert_allclose(laplacian.toarray(), expected, rtol=1e-13, atol=1e-300)
+    assert laplacian.format == "csr" and laplacian.has_sorted_indices
+    assert laplacian.indices.dtype == np.int32
+    assert abs(laplacian - laplacian.T).max() == 0.0  # exactly symmetric
+    np.testing.assert_allclose(laplacian @ np.ones(30), 0.0, atol=1e-12)
+
+
+def test_row_mask_keeps_only_the_selected_rows():
+    image = synthetic_composite((16, 18), seed=3).image
+    mask = np.zeros((16, 18), dtype=bool)
+    mask[3:7, 2:11] = True
+    full = random_walk_laplacian(image, connectivity=8).toarray()
+    partial = random_walk_laplacian(image, connectivity=8, row_mask=mask)
+    assert partial.has_sorted_indices
+    rows = mask.ravel()
+    np.testing.assert_array_equal(partial.toarray()[rows], full[rows])
+    assert not partial.toarray()[~rows].any()
+    for bad in (mask.astype(int), mask[:, :-1]):
+        with pytest.raises(ValueError):
+            random_walk_laplacian(image, row_mask=bad)
+
+
+def test_sigma_sets_the_weights_as_the_formula_says():
+    image = synthetic_composite((20, 24), seed=0).image
+    first = edge_weights(random_walk_laplacian(image, sigma=0.1))
+    second = edge_weights(random_walk_laplacian(image, sigma=0.2))
+    assert (first != second).nnz > 0
+    # w = exp(-d^2 / sigma^2), so w(0.2) = w(0.1) ** (0.1^2 / 0.2^2) = w(0.1) ** 0.25,
+    # wherever the weight is above the floor.
+    above = first.data > MIN_WEIGHT
+    np.testing.assert_allclose(second.data[above], first.data[above] ** 0.25, rtol=1e-12)
+    # And one edge by hand: the pixel right of (3, 4).
+    distance = np.sum((image[3, 4] - image[3, 5]) ** 2)
+    i, j = 3 * 24 + 4, 3 * 24 + 5
+    assert first[i, j] == pytest.approx(max(np.exp(-distance / 0.01), MIN_WEIGHT), rel=1e-13)
+
+
+def test_colour_transform_maps_the_differences():
+    image = synthetic_composite((16, 18), seed=1).image
+    # Q = 2 I is sigma / 2; a single row projects onto one direction (here: gray level).
+    doubled = random_walk_laplacian(image, sigma=0.2, colour_transform=2 * np.eye(3))
+    np.testing.assert_allclose(doubled.data, random_walk_laplacian(image, sigma=0.1).data)
+    gray = np.full((1, 3), 1 / 3)
+    projected = edge_weights(random_walk_laplacian(image, sigma=0.1, colour_transform=gray))
+    level = image.mean(axis=2)
+    expected = np.exp(-((level[5, 6] - level[5, 7]) ** 2) / 0.01)
+    assert projected[5 * 18 + 6, 5 * 18 + 7] == pytest.approx(max(expected, MIN_WEIGHT))
+    for bad in (np.eye(2), np.ones((4, 3)), [[np.nan, 0, 0]]):
+        with pytest.raises(ValueError):
+            random_walk_laplacian(image, colour_transform=bad)
+
+
+def test_default_sigma_is_beta_900():
+    image = np.zeros((1, 2, 3))
+    image[0, 1] = 0.03  # ||d||^2 = 0.0027
+    weights = edge_weights(random_walk_laplacian(image))
+    assert weights[0, 1] == pytest.approx(np.exp(-900 * 0.0027), rel=1e-12)
+
+
+def test_weights_never_underflow_to_zero():
+    image = np.zeros((5, 5, 3))
+    image[2, 2] = 1.0  # a white pixel walled in by black: exp(-2700) underflows
+    laplacian = random_walk_laplacian(image)
+    assert edge_weights(laplacian)[12, 13] == MIN_WEIGHT
+    trimap = np.full((5, 5), 0.5)
+    trimap[:, 0], trimap[:, -1] = 0, 1
+    alpha = random_walk(image, trimap, solver="direct")
+    assert np.all(np.isfinite(alpha))
+
+
+def test_uniform_image_gives_the_linear_ramp():
+    # All weights equal: the harmonic function between a background column and a foreground
+    # column of a 4-connected strip is linear in x.
+    image = np.full((6, 9, 3), 0.4)
+    trimap = np.full((6, 9), 0.5)
+    trimap[:, 0], trimap[:, -1] = 0, 1
+    alpha = random_walk(image, trimap)
+    np.testing.assert_allclose(alpha, np.tile(np.arange(9) / 8, (6, 1)), atol=1e-12)
+
+
+def test_method_uses_sigma():
+    composite = synthetic_composite((30, 40), seed=1)
+    sharp = random_walk(composite.image, composite.trimap, sigma=0.05)
+    soft = random_walk(composite.image, composite.trimap, sigma=0.2)
+    assert np.abs(sharp - soft).max() > 0.05
+    # With a huge sigma every weight is 1 (to 1e-12): colour no longer matters, and the
+    # result is the walk on a uniform image.
+    blind = random_walk(composite.image, composite.trimap, sigma=1e6)
+    uniform = random_walk(np.full_like(composite.image, 0.5), composite.trimap)
+    np.testing.assert_allclose(blind, uniform, atol=1e-9)
+
+
+@pytest.mark.parametrize("connectivity", [4, 8])
+def test_matches_dense_dirichlet_solution(connectivity):
+    image = synthetic_composite((16, 18), seed=2, n_strands=2).image
+    trimap = np.full((16, 18), 0.5)
+    trimap[:, :3], trimap[:, 15:] = 0, 1
+    trimap[6:9, 7:10] = 1
+    expected = _dense_dirichlet(_dense_random_walk_laplacian(image, 0.1, connectivity), trimap)
+    # The maximum principle: the exact probabilities lie in [0, 1] without clipping.
+    assert expected.min() >= -1e-12 and expected.max() <= 1 + 1e-12
+    for solver in ("direct", "ichol"):
+        alpha = random_walk(
+            image, trimap, sigma=0.1, connectivity=connectivity, solver=solver, rtol=1e-12
+        )
+        np.testing.assert_allclose(alpha, expected, atol=1e-8)
+
+
+def test_synthetic_composite_error():
+    composite = synthetic_composite((120, 160), seed=1, band=6)
+    alpha, info = random_walk(composite.image, composite.trimap, return_info=True)
+    # Measured: SAD 1.146, MSE 0.0967 (4-connected, sigma 1/30).
+    assert sad(alpha, composite.alpha, composite.trimap) < 1.25
+    assert mse(alpha, composite.alpha, composite.trimap) < 0.105
+    assert info.converged
+
+
+def test_known_pixels_exact_range_dtype_and_inputs_untouched():
+    composite = synthetic_composite((40, 50), seed=3)
+    image, trimap = composite.image.copy(), composite.trimap.copy()
+    alpha = random_walk(image, trimap)
+    known = trimap != 0.5
+    assert alpha.dtype == np.float64 and alpha.shape == trimap.shape
+    np.testing.assert_array_equal(alpha[known], trimap[known])
+    assert alpha.min() >= 0 and alpha.max() <= 1
+    np.testing.assert_array_equal(alpha, random_walk(image, trimap))
+    np.testing.assert_array_equal(image, composite.image)
+    np.testing.assert_array_equal(trimap, composite.trimap)
+
+
+def test_uint8_inputs_foreground_and_no_unknown_pixels():
+    composite = synthetic_composite((30, 40), seed=0)
+    image = (composite.image * 255).round().astype(np.uint8)
+    trimap = (composite.trimap * 255).astype(np.uint8)
+    alpha, foreground, background = random_walk(image, trimap, return_foreground=True)
+    assert alpha.shape == trimap.shape and foreground.shape == background.shape == image.shape
+    full = (composite.alpha > 0.5).astype(np.float64)
+    alpha, info = random_walk(composite.image, full, return_info=True)
+    np.testing.assert_array_equal(alpha, full)
+    assert info is None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"sigma": 0.0},
+        {"sigma": -0.1},
+        {"sigma": float("nan")},
+        {"sigma": True},
+        {"connectivity": 6},
+        {"connectivity": True},
+        {"solver": "magic"},
+        {"rtol": -1.0},
+    ],
+)
+def test_bad_arguments_raise(options):
+    image = np.random.default_rng(0).random((16, 16, 3))
+    trimap = np.full((16, 16), 0.5)
+    trimap[:, :3], trimap[:, -3:] = 0, 1
+    with pytest.raises(ValueError):
+        random_walk(image, trimap, **options)
