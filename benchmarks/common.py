@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import inspect
 import json
 import os
 import resource
@@ -173,8 +174,8 @@ class Table:
         self.columns = columns
 
     def header(self) -> None:
-        line = "".join(
-            " |" if title == "|" else f"{title:{spec if spec == '<' else '>'}{width}}"
+        line = " ".join(
+            "|" if title == "|" else f"{title:{spec if spec == '<' else '>'}{width}}"
             for title, width, spec in self.columns
         )
         print(line)
@@ -185,14 +186,14 @@ class Table:
         value_iterator = iter(values)
         for title, width, spec in self.columns:
             if title == "|":
-                cells.append(" |")
+                cells.append("|")
                 continue
             value = next(value_iterator)
             if spec == "<":
                 cells.append(f"{value:<{width}}")
             else:
                 cells.append(f"{value:>{width}{spec}}" if value != "" else " " * width)
-        print("".join(cells), flush=True)
+        print(" ".join(cells), flush=True)
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -224,11 +225,154 @@ def pymatting_method(name: str, rtol: float = 1e-7):
 
 def our_method(name: str, rtol: float = 1e-7, **options):
     """Our registered method ``name`` with the benchmark tolerance where it solves a system."""
-    import inspect
-
     import matting
 
     function = matting.METHODS[name].function
     if "rtol" in inspect.signature(function).parameters:
         options.setdefault("rtol", rtol)
     return lambda image, trimap: function(image, trimap, **options)
+
+
+# --- one method of ours against a reference, side by side ---------------------------------
+
+SIDE_BY_SIDE = Table(
+    [
+        ("case", 11, "<"),
+        ("MP", 6, ".2f"),
+        ("unknown", 8, "d"),
+        ("variant", 18, "<"),
+        ("|", 0, ""),
+        ("ours s", 8, ".2f"),
+        ("ref s", 8, ".2f"),
+        ("ratio", 6, ".2f"),
+        ("|", 0, ""),
+        ("ours MB", 8, ".0f"),
+        ("ref MB", 7, ".0f"),
+        ("ratio", 6, ".2f"),
+        ("|", 0, ""),
+        ("ours SAD", 9, ".3f"),
+        ("ref SAD", 8, ".3f"),
+        ("ratio", 6, ".2f"),
+        ("|", 0, ""),
+        ("ours MSE", 9, ".5f"),
+        ("ref MSE", 8, ".5f"),
+        ("ratio", 6, ".2f"),
+    ]
+)
+
+
+def _parse_variant(text: str) -> tuple[str, dict]:
+    label, separator, options = text.partition("=")
+    if not separator:
+        raise SystemExit(f"--variant {text!r} must look like LABEL='{{\"option\": value}}'")
+    return label, json.loads(options)
+
+
+def side_by_side(doc: str, script: str, method: str, *, reference: str = "pymatting") -> None:
+    """The ``main`` of a benchmark of our ``method`` against a reference, side by side.
+
+    The reference is pymatting's counterpart of ``method`` (``reference="pymatting"``) or
+    another method of ours (a registered name). Every (library, variant, case, size) runs in
+    a fresh process (:func:`run_worker`) measured by :func:`measure`, with relative tolerance
+    1e-7 wherever a method solves a linear system. Our method runs once per *variant*: by
+    default one per solver in ``--solvers`` with the keyword options of ``--options``, or as
+    given by repeated ``--variant LABEL=JSON``. The table prints ratios ours / reference; the
+    CSV (``<method>[_tag].csv``) has every measurement with the load average at its start.
+    """
+    parser = argparse.ArgumentParser(
+        description=doc.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=doc.split("\n\n", 1)[1] if "\n\n" in doc else None,
+    )
+    add_common_arguments(parser)
+    parser.add_argument(
+        "--solvers", default="auto", help="comma-separated solvers of ours (default: auto)"
+    )
+    parser.add_argument(
+        "--options", default="{}", help="our keyword options as JSON, e.g. '{\"radius\": 5}'"
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL=JSON",
+        help="run ours with these options under this label (repeatable; replaces --solvers)",
+    )
+    parser.add_argument("--no-reference", action="store_true", help="measure only ours")
+    parser.add_argument("--tag", default="", help="suffix of the CSV file name")
+    add_worker_arguments(parser)
+    parser.add_argument("--label", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.worker:
+        _side_by_side_worker(arguments, method, reference)
+        return
+
+    import matting
+
+    base = json.loads(arguments.options)
+    if arguments.variant:
+        variants = [_parse_variant(text) for text in arguments.variant]
+    elif "solver" in inspect.signature(matting.METHODS[method].function).parameters:
+        variants = [(solver, {**base, "solver": solver}) for solver in arguments.solvers.split(",")]
+    else:
+        variants = [("default", base)]
+    rows = []
+    SIDE_BY_SIDE.header()
+    for megapixels in (float(size) for size in arguments.sizes.split(",")):
+        for case in arguments.cases.split(","):
+            common = ("--data", str(arguments.data), "--repeat", str(arguments.repeat))
+            theirs = None
+            if not arguments.no_reference:
+                theirs = run_worker(
+                    script,
+                    "reference",
+                    case,
+                    megapixels,
+                    *common,
+                    "--label",
+                    "reference",
+                    "--options",
+                    "{}",
+                )
+                rows.append(theirs)
+            for label, options in variants:
+                ours = run_worker(
+                    script,
+                    "matting",
+                    case,
+                    megapixels,
+                    *common,
+                    "--label",
+                    label,
+                    "--options",
+                    json.dumps(options),
+                )
+                rows.append(ours)
+                values = []
+                for key in ("seconds", "peak_mb", "sad", "mse"):
+                    other = theirs[key] if theirs else ""
+                    values += [ours[key], other, ratio(ours[key], other) if theirs else ""]
+                SIDE_BY_SIDE.row(case, ours["megapixels"], ours["unknown"], label, *values)
+    suffix = f"_{arguments.tag}" if arguments.tag else ""
+    write_csv(rows, arguments.out / f"{method}{suffix}.csv")
+
+
+def _side_by_side_worker(arguments, method: str, reference: str) -> None:
+    image, trimap, truth = load_case(arguments.data, arguments.case, arguments.megapixels)
+    load = os.getloadavg()[0]
+    if arguments.library == "matting":
+        function, name = our_method(method, **json.loads(arguments.options)), method
+    elif reference == "pymatting":
+        function, name = pymatting_method(method), f"pymatting:{PYMATTING_NAMES[method]}"
+    else:
+        function, name = our_method(reference), reference
+    row = measure(function, image, trimap, truth, arguments.repeat)
+    row.update(
+        library="pymatting" if name.startswith("pymatting") else "matting",
+        method=name,
+        variant=arguments.label,
+        options=arguments.options,
+        case=arguments.case,
+        load_average=load,
+    )
+    print(json.dumps(row))

@@ -1,153 +1,25 @@
 """KNN matting, ours against pymatting's ``estimate_alpha_knn``, side by side.
 
-Every (library, image) measurement runs in a fresh process, after a warm-up call on a small
-image (so Numba compilation is not timed), and reports the fastest of ``--repeat`` wall
-times, the peak resident memory the call added, and the errors to the ground truth over the
-trimap's unknown pixels. Both use relative tolerance 1e-7. With ``--solvers`` our method is
-also run with each of the listed solvers (the first one is the ratio column's).
+Every (library, variant, image) measurement runs in a fresh process, after a warm-up call
+on a small image (so Numba compilation is not timed), and reports the fastest of
+``--repeat`` wall times, the peak resident memory the call added, and the errors to the
+ground truth over the trimap's unknown pixels (all four in the CSV). Linear solves use
+relative tolerance 1e-7 on both sides. The ratio columns are ours / reference.
 
 Data: the composites with exact ground truth in ../shared/data/composites (``--data`` points
 elsewhere; the layout is {name}.png, {name}_trimap.png, {name}_alpha.png).
 
     python benchmarks/knn.py                            # ~0.3 MP, our defaults
     python benchmarks/knn.py --solvers auto,ichol,amg,multigrid
-    python benchmarks/knn.py --constraints hard --solvers amg,ichol,direct
+    python benchmarks/knn.py --options '{"constraints": "hard"}' --solvers amg,ichol --tag hard
 """
 
-from __future__ import annotations
-
-import argparse
-import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (
-    Table,
-    add_common_arguments,
-    add_worker_arguments,
-    load_case,
-    measure,
-    ratio,
-    run_worker,
-    write_csv,
-)
-
-
-def _method(library: str, solver: str, constraints: str):
-    if library == "pymatting":
-        from pymatting import estimate_alpha_knn
-
-        return lambda image, trimap: estimate_alpha_knn(image, trimap, cg_kwargs={"rtol": 1e-7})
-    from matting.methods.knn import knn
-
-    return lambda image, trimap: knn(
-        image, trimap, solver=solver, constraints=constraints, rtol=1e-7
-    )
-
-
-def _worker(arguments) -> None:
-    """Runs in its own process: one library on one case; prints one JSON line."""
-    image, trimap, truth = load_case(arguments.data, arguments.case, arguments.megapixels)
-    method = _method(arguments.library, arguments.solver, arguments.constraints)
-    row = measure(method, image, trimap, truth, arguments.repeat, all_errors=False)
-    ours = arguments.library == "matting"
-    row.update(
-        library=arguments.library,
-        case=arguments.case,
-        solver=arguments.solver if ours else "jacobi-cg",
-        constraints=arguments.constraints if ours else "hard",
-    )
-    print(json.dumps(row))
-
-
-def _run_worker(library, case, megapixels, arguments, solver="auto") -> dict:
-    return run_worker(
-        __file__,
-        library,
-        case,
-        megapixels,
-        "--data",
-        str(arguments.data),
-        "--solver",
-        solver,
-        "--constraints",
-        arguments.constraints,
-        "--repeat",
-        str(arguments.repeat),
-    )
-
-
-TABLE = Table(
-    [
-        ("case", 11, "<"),
-        ("MP", 6, ".2f"),
-        ("unknown", 9, "d"),
-        ("solver", 10, ""),
-        ("|", 0, ""),
-        ("ours s", 8, ".2f"),
-        ("pm s", 8, ".2f"),
-        ("ratio", 7, ".2f"),
-        ("|", 0, ""),
-        ("ours MB", 8, ".0f"),
-        ("pm MB", 8, ".0f"),
-        ("|", 0, ""),
-        ("ours SAD", 9, ".3f"),
-        ("pm SAD", 8, ".3f"),
-        ("|", 0, ""),
-        ("ours MSE", 9, ".5f"),
-        ("pm MSE", 9, ".5f"),
-    ]
-)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_arguments(parser)
-    parser.add_argument(
-        "--solvers", default="auto", help="comma-separated solvers of ours (default: auto)"
-    )
-    parser.add_argument(
-        "--constraints",
-        default="soft",
-        choices=("soft", "hard"),
-        help="our constraints (default: soft, the paper's)",
-    )
-    add_worker_arguments(parser)
-    parser.add_argument("--solver", default="auto", help=argparse.SUPPRESS)
-    arguments = parser.parse_args()
-    if arguments.worker:
-        _worker(arguments)
-        return
-
-    rows = []
-    TABLE.header()
-    for megapixels in (float(size) for size in arguments.sizes.split(",")):
-        for case in arguments.cases.split(","):
-            theirs = _run_worker("pymatting", case, megapixels, arguments)
-            rows.append(theirs)
-            for solver in arguments.solvers.split(","):
-                ours = _run_worker("matting", case, megapixels, arguments, solver)
-                rows.append(ours)
-                TABLE.row(
-                    case,
-                    ours["megapixels"],
-                    ours["unknown"],
-                    solver,
-                    ours["seconds"],
-                    theirs["seconds"],
-                    ratio(ours["seconds"], theirs["seconds"]),
-                    ours["peak_mb"],
-                    theirs["peak_mb"],
-                    ours["sad"],
-                    theirs["sad"],
-                    ours["mse"],
-                    theirs["mse"],
-                )
-    suffix = "" if arguments.constraints == "soft" else f"_{arguments.constraints}"
-    write_csv(rows, arguments.out / f"knn{suffix}.csv")
-
+from common import side_by_side
 
 if __name__ == "__main__":
-    main()
+    side_by_side(__doc__, __file__, "knn")
