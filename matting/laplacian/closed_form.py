@@ -31,14 +31,25 @@ added to both ``L[i, j]`` and ``L[j, i]``, so ``L`` is exactly symmetric.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.ndimage
 import scipy.sparse
 from numba import njit, prange
 
 from matting._inputs import as_image
+
+from ._windows import (
+    box_any,
+    check_eps,
+    check_mask,
+    check_radius,
+    compress_to_csr,
+    interior,
+    whiten_window,
+)
+
+# methods.closed_form validates its radius with the same rule.
+_check_radius = check_radius
 
 __all__ = ["matting_laplacian"]
 
@@ -110,52 +121,9 @@ def _accumulate_windows(
                 m1 *= inv_n
                 m2 *= inv_n
 
-                # Scaled regularised covariance  M = |w_k| (Sigma_k + eps/|w_k| I_3)
-                #                                  = sum_a c_a c_a^T + eps I_3,
-                # so that the pair term (1 + c_a^T (Sigma_k + eps/|w_k| I)^-1 c_b) / |w_k|
-                # is 1/|w_k| + c_a^T M^-1 c_b.
-                s00 = eps
-                s01 = 0.0
-                s02 = 0.0
-                s11 = eps
-                s12 = 0.0
-                s22 = eps
-                for a in range(n):
-                    c0 = centred[a, 0] - m0
-                    c1 = centred[a, 1] - m1
-                    c2 = centred[a, 2] - m2
-                    centred[a, 0] = c0
-                    centred[a, 1] = c1
-                    centred[a, 2] = c2
-                    s00 += c0 * c0
-                    s01 += c0 * c1
-                    s02 += c0 * c2
-                    s11 += c1 * c1
-                    s12 += c1 * c2
-                    s22 += c2 * c2
-
-                # M^-1 through its closed-form Cholesky factor M = R R^T (R lower triangular),
-                # not the adjugate: with small eps and colours on a line (the case the paper
-                # is about) M is nearly singular, and the adjugate's determinant cancels
-                # catastrophically (errors of 1e-4 at eps = 1e-7, unbounded at 1e-9), while
-                # Cholesky is backward stable. Every pivot of M is at least its smallest
-                # eigenvalue, which is >= eps; clamping there only absorbs rounding.
-                r00 = np.sqrt(s00)
-                r10 = s01 / r00
-                r20 = s02 / r00
-                r11 = np.sqrt(max(s11 - r10 * r10, eps))
-                r21 = (s12 - r20 * r10) / r11
-                r22 = np.sqrt(max(s22 - r20 * r20 - r21 * r21, eps))
-
-                # Overwrite c_a by z_a = R^-1 c_a (forward substitution): then
-                # c_a^T M^-1 c_b = z_a . z_b, symmetric by construction.
-                for a in range(n):
-                    z0 = centred[a, 0] / r00
-                    z1 = (centred[a, 1] - r10 * z0) / r11
-                    z2 = (centred[a, 2] - r20 * z0 - r21 * z1) / r22
-                    centred[a, 0] = z0
-                    centred[a, 1] = z1
-                    centred[a, 2] = z2
+                # M = |w_k| (Sigma_k + eps/|w_k| I_3) = sum_a c_a c_a^T + eps I_3, so the pair
+                # term (1 + c_a^T (Sigma_k + eps/|w_k| I)^-1 c_b) / |w_k| is 1/|w_k| + z_a . z_b.
+                whiten_window(centred, n, m0, m1, m2, eps)
 
                 # Each unordered pair (a, b) once, added to L[a, b] and L[b, a] with the same
                 # value: half the arithmetic, and L comes out exactly symmetric. The slot of
@@ -184,77 +152,9 @@ def _accumulate_windows(
                         a += 1
 
 
-@njit(cache=True, nogil=True)
-def _compress_to_csr(values, touched, width, radius, indptr, indices):  # pragma: no cover
-    """Compact the rows x stencil buffer ``values`` in place into CSR data.
-
-    ``touched`` lists the flat pixel index of each buffer row, ascending. Stencil slots that
-    are exactly zero (never touched by a window, or outside the image) are dropped. On return
-    ``values[:indptr[-1]]`` holds the CSR data. The write position never overtakes the read
-    position, so the compaction is safe in place.
-    """
-    n_stencil = (4 * radius + 1) ** 2
-    n_pixels = indptr.shape[0] - 1
-    pos = 0
-    next_row = 0
-    indptr[0] = 0
-    for t in range(touched.shape[0]):
-        i = touched[t]
-        for p in range(next_row, i):  # rows no active window touches are empty
-            indptr[p + 1] = pos
-        slot = t * n_stencil
-        for dy in range(-2 * radius, 2 * radius + 1):
-            for dx in range(-2 * radius, 2 * radius + 1):
-                v = values[slot]
-                if v != 0.0:
-                    values[pos] = v
-                    indices[pos] = i + dy * width + dx
-                    pos += 1
-                slot += 1
-        indptr[i + 1] = pos
-        next_row = i + 1
-    for p in range(next_row, n_pixels):
-        indptr[p + 1] = pos
-
-
 # --------------------------------------------------------------------------------------------
 # Public functions
 # --------------------------------------------------------------------------------------------
-
-
-def _check_radius(radius) -> int:
-    # bool is an Integral, but radius=True is surely a mistake.
-    is_int = isinstance(radius, numbers.Integral) and not isinstance(radius, (bool, np.bool_))
-    if not (is_int and radius >= 1):
-        raise ValueError(f"radius must be a positive integer, got {radius!r}")
-    return int(radius)
-
-
-def _check_mask(mask, shape: tuple[int, int], name: str) -> np.ndarray:
-    array = np.asarray(mask)
-    if array.dtype != np.bool_:
-        raise ValueError(
-            f"{name} must be a boolean array, got dtype {array.dtype}; pass e.g. "
-            f"trimap == 0.5 or {name}.astype(bool)"
-        )
-    if array.shape != tuple(shape):
-        raise ValueError(
-            f"{name} has shape {array.shape} but {tuple(shape)} was expected; they must match"
-        )
-    return array
-
-
-def _interior(shape: tuple[int, int], radius: int) -> np.ndarray:
-    """Boolean mask of the centres whose window lies fully inside the image."""
-    inside = np.zeros(shape, dtype=bool)
-    inside[radius : shape[0] - radius, radius : shape[1] - radius] = True
-    return inside
-
-
-def _box_any(mask: np.ndarray, radius: int) -> np.ndarray:
-    """True where the (2r+1)^2 box around a pixel contains a True (a separable, linear-time
-    maximum filter)."""
-    return scipy.ndimage.maximum_filter(mask, size=2 * radius + 1, mode="constant", cval=False)
 
 
 def matting_laplacian(
@@ -345,11 +245,8 @@ def matting_laplacian(
     True
     """
     image = as_image(image)
-    radius = _check_radius(radius)
-    is_real = isinstance(eps, numbers.Real) and not isinstance(eps, (bool, np.bool_))
-    if not (is_real and np.isfinite(eps) and eps > 0.0):
-        raise ValueError(f"eps must be a finite positive number, got {eps!r}")
-    eps = float(eps)
+    radius = check_radius(radius)
+    eps = check_eps(eps)
     height, width = image.shape[:2]
     size = 2 * radius + 1
     if height < size or width < size:
@@ -359,13 +256,13 @@ def matting_laplacian(
         )
 
     # Active windows: requested, and fully inside the image (as in getLaplacian1).
-    active = _interior((height, width), radius)
+    active = interior((height, width), radius)
     if window_mask is not None:
-        active &= _check_mask(window_mask, (height, width), "window_mask")
+        active &= check_mask(window_mask, (height, width), "window_mask")
 
     n_pixels = height * width
     # Pixels some active window touches: they get a buffer row, nobody else does.
-    touched_mask = _box_any(active, radius)
+    touched_mask = box_any(active, radius)
     touched = np.flatnonzero(touched_mask)
     row_of_pixel = np.full(n_pixels, -1, dtype=np.int64)
     row_of_pixel[touched] = np.arange(touched.size, dtype=np.int64)
@@ -394,7 +291,7 @@ def matting_laplacian(
     index_dtype = np.int32 if max(values.size, n_pixels) < np.iinfo(np.int32).max else np.int64
     indices = np.empty(values.size, dtype=index_dtype)
     indptr = np.empty(n_pixels + 1, dtype=index_dtype)
-    _compress_to_csr(values, touched, width, radius, indptr, indices)
+    compress_to_csr(values, touched, width, radius, indptr, indices)
     nnz = int(indptr[-1])
     values.resize(nnz, refcheck=False)
     indices.resize(nnz, refcheck=False)

@@ -35,13 +35,13 @@ windows lying fully inside the image count, so this operator is exactly
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from numba import njit
 from scipy.sparse.linalg import LinearOperator
 
 from matting._inputs import as_image
+
+from ._windows import check_eps, check_radius
 
 __all__ = ["LargeKernelLaplacian", "large_kernel_laplacian", "large_kernel_product"]
 
@@ -293,20 +293,6 @@ def _diagonal(image, radius, mean, inverse, out):  # pragma: no cover - compiled
 # --------------------------------------------------------------------------------------------
 
 
-def _check_radius(radius) -> int:
-    is_int = isinstance(radius, numbers.Integral) and not isinstance(radius, (bool, np.bool_))
-    if not (is_int and radius >= 1):
-        raise ValueError(f"radius must be a positive integer, got {radius!r}")
-    return int(radius)
-
-
-def _check_eps(eps) -> float:
-    is_real = isinstance(eps, numbers.Real) and not isinstance(eps, (bool, np.bool_))
-    if not (is_real and np.isfinite(eps) and eps > 0.0):
-        raise ValueError(f"eps must be a finite positive number, got {eps!r}")
-    return float(eps)
-
-
 class LargeKernelLaplacian(LinearOperator):
     """The matting Laplacian of windows of radius ``r`` as a matrix-free ``LinearOperator``.
 
@@ -433,8 +419,8 @@ def large_kernel_laplacian(
     True
     """
     image = as_image(image)
-    radius = _check_radius(radius)
-    eps = _check_eps(eps)
+    radius = check_radius(radius)
+    eps = check_eps(eps)
     height, width = image.shape[:2]
     size = 2 * radius + 1
     if height < size or width < size:

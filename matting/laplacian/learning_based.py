@@ -42,7 +42,7 @@ import scipy.sparse
 from numba import njit, prange
 
 from .._inputs import as_image
-from .closed_form import _box_any, _check_mask, _check_radius, _compress_to_csr, _interior
+from ._windows import box_any, check_mask, check_radius, compress_to_csr, interior, whiten_window
 
 __all__ = ["learning_based_laplacian"]
 
@@ -73,38 +73,8 @@ def _window_blocks(image, centers, radius, lambda_):  # pragma: no cover - compi
         m0 *= inv_n
         m1 *= inv_n
         m2 *= inv_n
-        # M = X^T X + lambda I_3 over the centred colours X.
-        s00 = s11 = s22 = lambda_
-        s01 = s02 = s12 = 0.0
-        for a in range(n):
-            c0 = centred[a, 0] - m0
-            c1 = centred[a, 1] - m1
-            c2 = centred[a, 2] - m2
-            centred[a, 0] = c0
-            centred[a, 1] = c1
-            centred[a, 2] = c2
-            s00 += c0 * c0
-            s01 += c0 * c1
-            s02 += c0 * c2
-            s11 += c1 * c1
-            s12 += c1 * c2
-            s22 += c2 * c2
-        # Closed-form Cholesky M = R R^T: with tiny lambda and colours on a line, M is nearly
-        # singular and an explicit inverse would lose most digits; the factor stays accurate.
-        # Every pivot is at least M's smallest eigenvalue (>= lambda); clamping absorbs rounding.
-        r00 = np.sqrt(s00)
-        r10 = s01 / r00
-        r20 = s02 / r00
-        r11 = np.sqrt(max(s11 - r10 * r10, lambda_))
-        r21 = (s12 - r20 * r10) / r11
-        r22 = np.sqrt(max(s22 - r20 * r20 - r21 * r21, lambda_))
-        for a in range(n):
-            z0 = centred[a, 0] / r00
-            z1 = (centred[a, 1] - r10 * z0) / r11
-            z2 = (centred[a, 2] - r20 * z0 - r21 * z1) / r22
-            centred[a, 0] = z0
-            centred[a, 1] = z1
-            centred[a, 2] = z2
+        # z_a = R^-1 (c_a - mean) with R R^T = X^T X + lambda I_3 over the centred colours X.
+        whiten_window(centred, n, m0, m1, m2, lambda_)
         # G = I - F with F_ab = 1/n + z_a . z_b (symmetric), then the block G G.
         g = np.empty((n, n))
         for a in range(n):
@@ -232,7 +202,7 @@ def learning_based_laplacian(
     ((42, 42), True)
     """
     image = as_image(image)
-    radius = _check_radius(radius)
+    radius = check_radius(radius)
     lambda_ = _check_lambda(lambda_)
     height, width = image.shape[:2]
     size = 2 * radius + 1
@@ -241,12 +211,12 @@ def learning_based_laplacian(
             f"image is {height}x{width} but a window of radius {radius} needs at least "
             f"{size}x{size} pixels"
         )
-    active = _interior((height, width), radius)
+    active = interior((height, width), radius)
     if window_mask is not None:
-        active &= _check_mask(window_mask, (height, width), "window_mask")
+        active &= check_mask(window_mask, (height, width), "window_mask")
 
     n_pixels = height * width
-    touched = np.flatnonzero(_box_any(active, radius))
+    touched = np.flatnonzero(box_any(active, radius))
     row_of_pixel = np.full(n_pixels, -1, dtype=np.int64)
     row_of_pixel[touched] = np.arange(touched.size, dtype=np.int64)
     centers = np.flatnonzero(active).astype(np.int64, copy=False)
@@ -263,7 +233,7 @@ def learning_based_laplacian(
     index_dtype = np.int32 if max(values.size, n_pixels) < np.iinfo(np.int32).max else np.int64
     indices = np.empty(values.size, dtype=index_dtype)
     indptr = np.empty(n_pixels + 1, dtype=index_dtype)
-    _compress_to_csr(values, touched, width, radius, indptr, indices)
+    compress_to_csr(values, touched, width, radius, indptr, indices)
     nnz = int(indptr[-1])
     values.resize(nnz, refcheck=False)
     indices.resize(nnz, refcheck=False)

@@ -6,12 +6,8 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from .._inputs import UNKNOWN, image_and_trimap
-from ..laplacian.large_kernel import (
-    DEFAULT_RADIUS,
-    _check_eps,
-    _check_radius,
-    large_kernel_laplacian,
-)
+from ..laplacian._windows import check_eps, check_radius
+from ..laplacian.large_kernel import DEFAULT_RADIUS, large_kernel_laplacian
 from ..linalg import JacobiPreconditioner, cg
 from ..trimap import unknown_bounding_box
 
@@ -184,7 +180,7 @@ def large_kernel(
             f"solver must be one of {', '.join(map(repr, SOLVERS))} for this matrix-free "
             f"method; got {solver!r}"
         )
-    radius, eps = _check_radius(radius), _check_eps(eps)
+    radius, eps = check_radius(radius), check_eps(eps)
     height, width = trimap.shape
     if min(height, width) < 2 * radius + 1:
         raise ValueError(

@@ -1,0 +1,139 @@
+"""Building blocks shared by the local (window-based) Laplacians: argument checks, the set of
+windows, the whitening of a window's colours, and the in-place compaction into CSR.
+
+The matting Laplacian (:mod:`matting.laplacian.closed_form`) and the learning-based Laplacian
+(:mod:`matting.laplacian.learning_based`) both sum per-window blocks built from the window's
+whitened colours into a rows x stencil buffer, then compact it; both use these.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.ndimage
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def whiten_window(centred, n, m0, m1, m2, regulariser):  # pragma: no cover - compiled
+    """Centre the window's ``n`` colours (rows of ``centred``) on their mean ``(m0, m1, m2)``
+    and replace each centred colour ``c_a`` by ``z_a = R^-1 c_a``, where
+    ``R R^T = M = sum_a c_a c_a^T + regulariser I_3`` (R lower triangular), so that
+    ``c_a^T M^-1 c_b = z_a . z_b``, symmetric by construction.
+
+    ``M`` is ``|w|`` times the regularised window covariance ``Sigma + (regulariser/|w|) I``
+    of Levin et al. (eps) and Zheng and Kambhamettu (lambda).
+    """
+    s00 = regulariser
+    s01 = 0.0
+    s02 = 0.0
+    s11 = regulariser
+    s12 = 0.0
+    s22 = regulariser
+    for a in range(n):
+        c0 = centred[a, 0] - m0
+        c1 = centred[a, 1] - m1
+        c2 = centred[a, 2] - m2
+        centred[a, 0] = c0
+        centred[a, 1] = c1
+        centred[a, 2] = c2
+        s00 += c0 * c0
+        s01 += c0 * c1
+        s02 += c0 * c2
+        s11 += c1 * c1
+        s12 += c1 * c2
+        s22 += c2 * c2
+    # The closed-form Cholesky factor, not the adjugate inverse: with a small regulariser and
+    # colours on a line (the case the papers are about) M is nearly singular, and the
+    # adjugate's determinant cancels catastrophically (errors of 1e-4 at eps = 1e-7,
+    # unbounded at 1e-9), while Cholesky is backward stable. Every pivot of M is at least its
+    # smallest eigenvalue, which is >= regulariser; clamping there only absorbs rounding.
+    r00 = np.sqrt(s00)
+    r10 = s01 / r00
+    r20 = s02 / r00
+    r11 = np.sqrt(max(s11 - r10 * r10, regulariser))
+    r21 = (s12 - r20 * r10) / r11
+    r22 = np.sqrt(max(s22 - r20 * r20 - r21 * r21, regulariser))
+    for a in range(n):
+        z0 = centred[a, 0] / r00
+        z1 = (centred[a, 1] - r10 * z0) / r11
+        z2 = (centred[a, 2] - r20 * z0 - r21 * z1) / r22
+        centred[a, 0] = z0
+        centred[a, 1] = z1
+        centred[a, 2] = z2
+
+
+@njit(cache=True, nogil=True)
+def compress_to_csr(values, touched, width, radius, indptr, indices):  # pragma: no cover
+    """Compact the rows x stencil buffer ``values`` in place into CSR data.
+
+    ``touched`` lists the flat pixel index of each buffer row, ascending. Stencil slots that
+    are exactly zero (never touched by a window, or outside the image) are dropped. On return
+    ``values[:indptr[-1]]`` holds the CSR data. The write position never overtakes the read
+    position, so the compaction is safe in place.
+    """
+    n_stencil = (4 * radius + 1) ** 2
+    n_pixels = indptr.shape[0] - 1
+    pos = 0
+    next_row = 0
+    indptr[0] = 0
+    for t in range(touched.shape[0]):
+        i = touched[t]
+        for p in range(next_row, i):  # rows no active window touches are empty
+            indptr[p + 1] = pos
+        slot = t * n_stencil
+        for dy in range(-2 * radius, 2 * radius + 1):
+            for dx in range(-2 * radius, 2 * radius + 1):
+                v = values[slot]
+                if v != 0.0:
+                    values[pos] = v
+                    indices[pos] = i + dy * width + dx
+                    pos += 1
+                slot += 1
+        indptr[i + 1] = pos
+        next_row = i + 1
+    for p in range(next_row, n_pixels):
+        indptr[p + 1] = pos
+
+
+def check_radius(radius) -> int:
+    # bool is an Integral, but radius=True is surely a mistake.
+    is_int = isinstance(radius, numbers.Integral) and not isinstance(radius, (bool, np.bool_))
+    if not (is_int and radius >= 1):
+        raise ValueError(f"radius must be a positive integer, got {radius!r}")
+    return int(radius)
+
+
+def check_mask(mask, shape: tuple[int, int], name: str) -> np.ndarray:
+    array = np.asarray(mask)
+    if array.dtype != np.bool_:
+        raise ValueError(
+            f"{name} must be a boolean array, got dtype {array.dtype}; pass e.g. "
+            f"trimap == 0.5 or {name}.astype(bool)"
+        )
+    if array.shape != tuple(shape):
+        raise ValueError(
+            f"{name} has shape {array.shape} but {tuple(shape)} was expected; they must match"
+        )
+    return array
+
+
+def interior(shape: tuple[int, int], radius: int) -> np.ndarray:
+    """Boolean mask of the centres whose window lies fully inside the image."""
+    inside = np.zeros(shape, dtype=bool)
+    inside[radius : shape[0] - radius, radius : shape[1] - radius] = True
+    return inside
+
+
+def box_any(mask: np.ndarray, radius: int) -> np.ndarray:
+    """True where the (2r+1)^2 box around a pixel contains a True (a separable, linear-time
+    maximum filter)."""
+    return scipy.ndimage.maximum_filter(mask, size=2 * radius + 1, mode="constant", cval=False)
+
+
+def check_eps(eps) -> float:
+    is_real = isinstance(eps, numbers.Real) and not isinstance(eps, (bool, np.bool_))
+    if not (is_real and np.isfinite(eps) and eps > 0.0):
+        raise ValueError(f"eps must be a finite positive number, got {eps!r}")
+    return float(eps)
