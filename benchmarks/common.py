@@ -59,12 +59,13 @@ def load_case(data: Path, name: str, megapixels: float):
 
 
 def small_case():
-    """A 40x40 random image with a trimap, for warm-up calls (Numba compilation)."""
+    """A 64x64 random image with a trimap, for warm-up calls (Numba compilation). pymatting's
+    large-kernel matting needs at least 4 r + 1 = 41 rows and columns."""
     rng = np.random.default_rng(0)
-    image = rng.random((40, 40, 3))
-    trimap = np.full((40, 40), 0.5)
-    trimap[:, :8] = 0
-    trimap[:, -8:] = 1
+    image = rng.random((64, 64, 3))
+    trimap = np.full((64, 64), 0.5)
+    trimap[:, :12] = 0
+    trimap[:, -12:] = 1
     return image, trimap
 
 
