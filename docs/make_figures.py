@@ -3,7 +3,8 @@
     python docs/make_figures.py [--methods a,b]
 
 Writes docs/figures/<method>.png (input, trimap, alpha, ground truth and error map) and
-docs/figures/comparison.png (all methods side by side). Rerun it when a method changes.
+docs/figures/comparison.png (all methods side by side), and the spectral matting components
+(docs/figures/spectral_components.png). Rerun it when a method changes.
 """
 
 import argparse
@@ -31,6 +32,11 @@ def main() -> None:
         figure = matting.plot.comparison(image, trimap, [row], true_alpha, panel_size=2.2)
         figure.savefig(FIGURES / f"{row['method']}.png", dpi=72)
         print(f"{row['method']}: SAD {row['sad']:.2f}, wrote {FIGURES / row['method']}.png")
+    if "spectral" in names:
+        from matting.methods.spectral import spectral_components
+
+        figure = matting.plot.components(spectral_components(image), image=image, columns=6)
+        figure.savefig(FIGURES / "spectral_components.png", dpi=60)
     if arguments.methods is None:
         figure = matting.plot.comparison(image, trimap, table, true_alpha, panel_size=2.0)
         figure.savefig(FIGURES / "comparison.png", dpi=72)

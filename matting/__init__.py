@@ -20,6 +20,7 @@ from .methods.large_kernel import large_kernel
 from .methods.learning_based import learning_based
 from .methods.random_walk import random_walk
 from .methods.shared_sampling import shared_sampling
+from .methods.spectral import spectral
 from .trimap import scribbles_from_image, trimap_from_mask, trimap_from_probability
 
 __version__ = "0.1.0"
@@ -45,6 +46,7 @@ __all__ = [
     "save_image",
     "scribbles_from_image",
     "shared_sampling",
+    "spectral",
     "trimap_from_mask",
     "trimap_from_probability",
 ]

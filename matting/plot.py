@@ -1,4 +1,5 @@
-"""Matplotlib figures: method comparison grids with error maps, and solver convergence.
+"""Matplotlib figures: method comparison grids with error maps, solver convergence, and the
+components of spectral matting.
 
 Every function returns a :class:`matplotlib.figure.Figure` made without pyplot, so nothing is
 kept in pyplot's global state: a notebook shows the figure when it is the cell's value, and
@@ -13,9 +14,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from . import metrics
-from ._inputs import as_alpha, image_and_trimap
+from ._inputs import as_alpha, as_image, image_and_trimap
 
-__all__ = ["comparison", "convergence"]
+__all__ = ["comparison", "components", "convergence"]
 
 
 def _show(axes, picture, title: str, cmap: str = "gray", vmax: float = 1.0) -> None:
@@ -141,5 +142,55 @@ def convergence(
     axes.set_ylabel("relative residual")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend()
+    figure.tight_layout()
+    return figure
+
+
+def components(components, *, image=None, columns: int = 5, panel_size: float = 2.0) -> Figure:
+    """A grid of spectral matting components (and the image first, if given), to look at them.
+
+    Parameters
+    ----------
+    components : array_like, HxWxK
+        As returned by :func:`matting.methods.spectral.spectral_components`.
+    image : array_like, optional
+        The image, shown in the first panel.
+    columns : int
+        Panels per row.
+    panel_size : float
+        Width of one panel in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Made without pyplot (nothing is kept in pyplot's state); ``figure.savefig(path)``
+        writes it.
+    """
+    components = np.asarray(components, dtype=np.float64)
+    if components.ndim != 3 or components.shape[2] < 1:
+        raise ValueError(f"components has shape {components.shape}; expected HxWxK")
+    if isinstance(columns, bool) or not isinstance(columns, (int, np.integer)) or columns < 1:
+        raise ValueError(f"columns must be a whole number >= 1, got {columns!r}")
+    panels = [] if image is None else [("image", as_image(image, name="image"))]
+    if image is not None and panels[0][1].shape[:2] != components.shape[:2]:
+        raise ValueError(
+            f"image has shape {panels[0][1].shape[:2]} but components are "
+            f"{components.shape[:2]}; they must match"
+        )
+    for index in range(components.shape[2]):
+        share = components[:, :, index].mean()
+        panels.append((f"component {index} ({100 * share:.0f}%)", components[:, :, index]))
+    rows = -(-len(panels) // columns)
+    used_columns = min(columns, len(panels))
+    height, width = components.shape[:2]
+    figure = Figure(
+        figsize=(panel_size * used_columns, panel_size * rows * height / width + 0.3 * rows)
+    )
+    grid = figure.subplots(rows, used_columns, squeeze=False)
+    for axes in grid.ravel():
+        axes.set_axis_off()
+    for axes, (title, picture) in zip(grid.ravel(), panels, strict=False):
+        axes.imshow(picture, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        axes.set_title(title, fontsize=8)
     figure.tight_layout()
     return figure

@@ -27,6 +27,7 @@ from . import large_kernel as _large_kernel
 from . import learning_based as _learning_based
 from . import random_walk as _random_walk
 from . import shared_sampling as _shared_sampling
+from . import spectral as _spectral
 
 __all__ = ["METHODS", "Method", "get_method"]
 
@@ -226,6 +227,25 @@ _register(
                Imaging and Image Processing (VIIP)},
   pages = {423--429},
   year = {2005}
+}""",
+        scribbles=True,
+        foreground=True,
+    )
+)
+_register(
+    Method(
+        name="spectral",
+        function=_spectral.spectral,
+        title="Spectral matting",
+        citation="Levin, Rav-Acha, Lischinski. Spectral Matting. IEEE TPAMI 30(10), 2008.",
+        bibtex="""@article{levin2008spectral,
+  author = {Levin, Anat and Rav-Acha, Alex and Lischinski, Dani},
+  title = {Spectral Matting},
+  journal = {IEEE Transactions on Pattern Analysis and Machine Intelligence},
+  volume = {30},
+  number = {10},
+  pages = {1699--1712},
+  year = {2008}
 }""",
         scribbles=True,
         foreground=True,
