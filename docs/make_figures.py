@@ -14,7 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matting  # noqa: E402
+import matting
 
 FIGURES = Path(__file__).resolve().parent / "figures"
 
