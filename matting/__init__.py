@@ -27,6 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "METHODS",
+    "batch",
     "bayesian",
     "closed_form",
     "compare",
@@ -53,9 +54,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # matplotlib takes a third of a second to import: load matting.plot on first use only.
-    if name == "plot":
+    # matplotlib takes a third of a second to import, and batch work is not every user's:
+    # load these submodules on first use only.
+    if name in ("plot", "batch"):
         import importlib
 
-        return importlib.import_module(".plot", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,6 +5,7 @@
     matting composite IMAGE --background B --trimap T | --scribbles S | --alpha A [-o OUT]
     matting compare IMAGE --trimap T [--gt GT] [-m M1,M2] [--csv F] [--figure F]
     matting batch IMAGES_DIR --trimaps DIR --out DIR [-m METHOD] [--scheduler ADDRESS]
+                  [-p NAME=VALUE ...]
     matting demo [--out DIR]
 
 User mistakes (a missing file, a bad trimap, an unknown method) print one line starting with
@@ -32,8 +33,9 @@ def _checkerboard(shape: tuple[int, int], square: int = 16) -> np.ndarray:
     return np.repeat(gray[:, :, np.newaxis], 3, axis=2)
 
 
-def _parse_options(pairs: list[str]) -> dict:
-    """``["eps=1e-6", "solver=ichol"]`` -> ``{"eps": 1e-6, "solver": "ichol"}``."""
+def parse_options(pairs: list[str]) -> dict:
+    """``["eps=1e-6", "solver=ichol"]`` -> ``{"eps": 1e-6, "solver": "ichol"}`` (``-p`` of
+    ``alpha``, ``cutout``, ``composite``, ``compare`` and ``batch``)."""
     options = {}
     for pair in pairs:
         name, separator, text = pair.partition("=")
@@ -53,7 +55,8 @@ def _accepts(function, keyword: str) -> bool:
         return False
 
 
-def _check_options(name: str, function, options: dict) -> None:
+def check_options(name: str, function, options: dict) -> None:
+    """ValueError unless every option is a keyword option of the method."""
     parameters = inspect.signature(function).parameters
     # return_* options change what a method returns, which the command decides itself.
     keywords = [
@@ -93,8 +96,8 @@ def _estimate(arguments, image: np.ndarray, *, foreground: bool = False):
     from matting.methods import METHODS, get_method
 
     name, function = get_method(arguments.method)
-    options = _parse_options(arguments.option)
-    _check_options(name, function, options)
+    options = parse_options(arguments.option)
+    check_options(name, function, options)
     kind, constraints = _read_constraints(arguments, image)
     if kind == "scribbles":
         if _accepts(function, "scribbles"):
@@ -204,7 +207,7 @@ def _compare(arguments) -> int:
     trimap = matting.read_trimap(arguments.trimap)
     gt = None if arguments.gt is None else matting.read_image(arguments.gt)[:, :, 0]
     names = list(METHODS) if arguments.methods is None else arguments.methods.split(",")
-    options = _parse_options(arguments.option)
+    options = parse_options(arguments.option)
     rows = ComparisonTable()
     for index, name in enumerate(names, start=1):
         print(f"[{index}/{len(names)}] {name} ...", file=sys.stderr, flush=True)
@@ -326,6 +329,10 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--csv", help="also write the table as CSV")
     compare.add_argument("--figure", help="also write a comparison figure (PNG)")
     compare.set_defaults(run=_compare)
+
+    from .batch import add_batch_parser
+
+    add_batch_parser(commands)
 
     demo = commands.add_parser(
         "demo", help="matte the sample image shipped with the package and write the results"
