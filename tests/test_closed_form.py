@@ -58,7 +58,9 @@ def composite():
     return synthetic_composite((90, 120), seed=1)
 
 
-@pytest.mark.parametrize("solver", ["direct", "cg", "jacobi", "ichol", "amg", "amg-rn", "multigrid"])
+@pytest.mark.parametrize(
+    "solver", ["direct", "cg", "jacobi", "ichol", "amg", "amg-rn", "multigrid"]
+)
 def test_every_solver_gives_the_same_alpha(composite, solver):
     reference = matting.closed_form(composite.image, composite.trimap, solver="direct")
     result = matting.closed_form(
@@ -92,7 +94,9 @@ def test_outputs_info_determinism_and_untouched_inputs(composite):
 def test_trimap_without_unknown_pixels_is_returned():
     trimap = np.zeros((6, 6))
     trimap[:, 3:] = 1
-    alpha, info = matting.closed_form(np.random.default_rng(0).random((6, 6, 3)), trimap, return_info=True)
+    alpha, info = matting.closed_form(
+        np.random.default_rng(0).random((6, 6, 3)), trimap, return_info=True
+    )
     np.testing.assert_array_equal(alpha, trimap)
     assert info is None
 
@@ -103,7 +107,9 @@ def test_bad_arguments_raise_clear_errors():
         matting.closed_form(image)
     with pytest.raises(ValueError, match="exactly one of trimap= .* or scribbles="):
         matting.closed_form(image, trimap, scribbles=trimap)
-    with pytest.raises(ValueError, match=r"trimap has shape \(12, 29\) but the image is \(12, 30\)"):
+    with pytest.raises(
+        ValueError, match=r"trimap has shape \(12, 29\) but the image is \(12, 30\)"
+    ):
         matting.closed_form(image, trimap[:, 1:])
     with pytest.raises(ValueError, match="no foreground"):
         matting.closed_form(image, np.minimum(trimap, 0.5))
@@ -127,12 +133,12 @@ def test_constraint_helpers_normalise_trimaps_and_check_the_laplacian():
 
 
 def test_affine_upsampling_reproduces_an_alpha_linear_in_colour():
-    from matting.methods.closed_form import _affine_upsample, _downsample
+    from matting._pyramid import affine_upsample, downsample
 
     image, _, alpha = _two_colour_ramp(24, 40)
-    coarse_image = np.stack([_downsample(image[:, :, c]) for c in range(3)], axis=2)
-    coarse_alpha = _downsample(alpha)
-    upsampled = _affine_upsample(coarse_alpha, coarse_image, image, 1, 1e-7)
+    coarse_image = np.stack([downsample(image[:, :, c]) for c in range(3)], axis=2)
+    coarse_alpha = downsample(alpha)
+    upsampled = affine_upsample(coarse_alpha, coarse_image, image, 1, 1e-7)
     # Away from the ramp's kinks (where alpha is clipped) the model is exact.
     interior = (alpha > 0.1) & (alpha < 0.9)
     assert np.abs(upsampled - alpha)[interior].max() < 1e-3

@@ -7,12 +7,10 @@ import numpy as np
 import pytest
 
 import matting
+from matting._pyramid import affine_coefficients, affine_upsample, affine_upsample_window
 from matting.datasets import synthetic_composite
 from matting.methods.closed_form import (
     InsufficientMemoryError,
-    _affine_coefficients,
-    _affine_upsample,
-    _affine_upsample_window,
     _available_memory,
     closed_form,
     closed_form_memory,
@@ -104,10 +102,10 @@ def test_windowed_upsampling_equals_the_full_size_one(composite):
     image = composite.image
     coarse_image = image[::2, ::2].copy()
     coarse_alpha = composite.alpha[::2, ::2].copy()
-    full = _affine_upsample(coarse_alpha, coarse_image, image, 1, 1e-7)
-    coefficients = _affine_coefficients(coarse_alpha, coarse_image, 1, 1e-7)
+    full = affine_upsample(coarse_alpha, coarse_image, image, 1, 1e-7)
+    coefficients = affine_coefficients(coarse_alpha, coarse_image, 1, 1e-7)
     for rows, cols in [(slice(0, 150), slice(0, 200)), (slice(17, 90), slice(101, 200))]:
-        window = _affine_upsample_window(coefficients, image, rows, cols)
+        window = affine_upsample_window(coefficients, image, rows, cols)
         np.testing.assert_allclose(window, full[rows, cols], atol=1e-12)
 
 

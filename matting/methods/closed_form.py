@@ -9,9 +9,9 @@ from functools import partial
 
 import numpy as np
 from scipy import ndimage
-from skimage.transform import resize
 
 from .._inputs import UNKNOWN, as_trimap, image_and_trimap
+from .._pyramid import affine_coefficients, affine_upsample, affine_upsample_window, downsample
 from ..laplacian import matting_laplacian
 from ..laplacian.closed_form import _check_radius
 from ..linalg import solve
@@ -261,82 +261,12 @@ def _solve_at_one_level(
     )
 
 
-def _downsample(values: np.ndarray) -> np.ndarray:
-    """Blur with the binomial [1 4 6 4 1]/16 filter and keep every second pixel, as the
-    authors' ``downSmpIm`` does."""
-    weights = np.array([1.0, 4.0, 6.0, 4.0, 1.0]) / 16.0
-    blurred = ndimage.correlate1d(values, weights, axis=0, mode="reflect")
-    blurred = ndimage.correlate1d(blurred, weights, axis=1, mode="reflect")
-    return blurred[::2, ::2]
-
-
 def _downsample_constraints(constraints: np.ndarray) -> np.ndarray:
     """Constraints of the half-size image: a coarse pixel is constrained where most of its
     footprint is, to the rounded value (``round(downSmpIm(...))`` of the authors' code)."""
-    known = _downsample((constraints != UNKNOWN).astype(np.float64)) >= 0.5
-    values = np.round(_downsample((constraints == 1.0).astype(np.float64)))
+    known = downsample((constraints != UNKNOWN).astype(np.float64)) >= 0.5
+    values = np.round(downsample((constraints == 1.0).astype(np.float64)))
     return np.where(known, values, UNKNOWN)
-
-
-def _affine_coefficients(coarse_alpha, coarse_image, radius, eps):
-    """Per-pixel coefficients ``(a_r, a_g, a_b, b)`` of the local model ``alpha = a.I + b``.
-
-    The coefficients of every coarse window are fitted by regularised least squares (the
-    closed-form model itself) and averaged over the windows containing each pixel (as in He et
-    al.'s guided filter, where the authors' ``upSampleAlphaUsingImg`` takes the centre
-    window's).
-    """
-    size = 2 * radius + 1
-
-    def mean(values):
-        return ndimage.uniform_filter(values, size=size, mode="reflect")
-
-    colour_mean = np.stack([mean(coarse_image[:, :, c]) for c in range(3)], axis=2)
-    alpha_mean = mean(coarse_alpha)
-    covariance = np.empty(coarse_alpha.shape + (3, 3))
-    for i in range(3):
-        for j in range(i, 3):
-            value = mean(coarse_image[:, :, i] * coarse_image[:, :, j])
-            value -= colour_mean[:, :, i] * colour_mean[:, :, j]
-            covariance[:, :, i, j] = covariance[:, :, j, i] = value
-    covariance += eps / size**2 * np.eye(3)
-    cross = (
-        np.stack([mean(coarse_image[:, :, c] * coarse_alpha) for c in range(3)], axis=2)
-        - colour_mean * alpha_mean[:, :, np.newaxis]
-    )
-    slope = np.linalg.solve(covariance, cross[..., np.newaxis])[..., 0]
-    offset = alpha_mean - np.einsum("hwc,hwc->hw", slope, colour_mean)
-    coefficients = np.dstack([slope, offset])
-    return np.dstack([mean(coefficients[:, :, c]) for c in range(4)])
-
-
-def _affine_upsample(coarse_alpha, coarse_image, image, radius, eps):
-    """Carry a coarse alpha to full resolution through the local model ``alpha = a.I + b``:
-    the coefficients (:func:`_affine_coefficients`) are interpolated bilinearly to full size
-    and applied to the full-size colours."""
-    coefficients = _affine_coefficients(coarse_alpha, coarse_image, radius, eps)
-    coefficients = resize(coefficients, image.shape[:2], order=1, mode="edge")
-    alpha = np.einsum("hwc,hwc->hw", coefficients[:, :, :3], image) + coefficients[:, :, 3]
-    return np.clip(alpha, 0.0, 1.0)
-
-
-def _affine_upsample_window(coefficients, image, rows: slice, cols: slice):
-    """:func:`_affine_upsample` restricted to ``image[rows, cols]``, from the coarse
-    coefficients: the same bilinear interpolation as ``skimage.transform.resize`` (order 1,
-    edge mode, pixel centres aligned), evaluated only where it is needed, so the tiled solve
-    never holds full-size coefficient arrays."""
-    height, width = image.shape[:2]
-    scale_rows = coefficients.shape[0] / height
-    scale_cols = coefficients.shape[1] / width
-    source_rows = (np.arange(rows.start, rows.stop) + 0.5) * scale_rows - 0.5
-    source_cols = (np.arange(cols.start, cols.stop) + 0.5) * scale_cols - 0.5
-    grid = np.meshgrid(source_rows, source_cols, indexing="ij")
-    window = image[rows, cols]
-    alpha = ndimage.map_coordinates(coefficients[:, :, 3], grid, order=1, mode="nearest")
-    for c in range(3):
-        slope = ndimage.map_coordinates(coefficients[:, :, c], grid, order=1, mode="nearest")
-        alpha += slope * window[:, :, c]
-    return np.clip(alpha, 0.0, 1.0)
 
 
 def _solve_tile(image, constraints, coefficients, rows, cols, radius, eps, solver_options):
@@ -345,7 +275,7 @@ def _solve_tile(image, constraints, coefficients, rows, cols, radius, eps, solve
     boundary), which also starts the iterations."""
     height, width = constraints.shape
     known = constraints[rows, cols]
-    guess = _affine_upsample_window(coefficients, image, rows, cols)
+    guess = affine_upsample_window(coefficients, image, rows, cols)
     free = known == UNKNOWN
     ring = np.zeros_like(free)
     thickness = 2 * radius  # the pixels whose windows reach outside the tile
@@ -453,7 +383,7 @@ def _coarse_to_fine(
         return _solve_at_one_level(
             image, constraints, radius, eps, solve_constraints, solver_options
         )
-    coarse_image = np.stack([_downsample(image[:, :, c]) for c in range(3)], axis=2)
+    coarse_image = np.stack([downsample(image[:, :, c]) for c in range(3)], axis=2)
     coarse_alpha, _ = _coarse_to_fine(
         coarse_image,
         coarse_constraints,
@@ -466,7 +396,7 @@ def _coarse_to_fine(
         tiling,
     )
     if fix_confident:
-        guess = _affine_upsample(coarse_alpha, coarse_image, image, radius, eps)
+        guess = affine_upsample(coarse_alpha, coarse_image, image, radius, eps)
         confident = (guess < confident_alpha) | (guess > 1.0 - confident_alpha)
         # Only pixels whose neighbours are confident too are fixed (the code's erosion).
         confident = ndimage.binary_erosion(confident, np.ones((3, 3), bool), border_value=1)
@@ -479,7 +409,7 @@ def _coarse_to_fine(
             )
         del guess
         constraints = refined
-    coefficients = _affine_coefficients(coarse_alpha, coarse_image, radius, eps)
+    coefficients = affine_coefficients(coarse_alpha, coarse_image, radius, eps)
     return _solve_tiled(image, constraints, coefficients, tiling, radius, eps, solver_options)
 
 

@@ -33,13 +33,13 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, splu
 
 from .._inputs import UNKNOWN, as_image, as_trimap
-from ..laplacian import matting_laplacian
-from ..linalg import ConvergenceWarning
-from ..trimap import windows_touching
 
 # The local affine upsampling of closed-form's coarse-to-fine solver, reused as is (the lead
 # engineer may move it to a shared module).
-from .closed_form import _affine_upsample
+from .._pyramid import affine_upsample
+from ..laplacian import matting_laplacian
+from ..linalg import ConvergenceWarning
+from ..trimap import windows_touching
 
 __all__ = ["SpectralInfo", "spectral", "spectral_components"]
 
@@ -416,7 +416,7 @@ def _components_with_info(
         # before clipping; _normalised restores the sum after it.
         components = np.stack(
             [
-                _affine_upsample(components[:, :, c], coarse, image, radius, eps)
+                affine_upsample(components[:, :, c], coarse, image, radius, eps)
                 for c in range(components.shape[2])
             ],
             axis=2,
@@ -900,4 +900,3 @@ def spectral(
 # --------------------------------------------------------------------------------------------
 # Plot
 # --------------------------------------------------------------------------------------------
-
