@@ -137,3 +137,32 @@ def check_eps(eps) -> float:
     if not (is_real and np.isfinite(eps) and eps > 0.0):
         raise ValueError(f"eps must be a finite positive number, got {eps!r}")
     return float(eps)
+
+
+def check_window_fits(shape: tuple[int, int], radius: int) -> None:
+    """ValueError unless an image of ``shape`` holds at least one whole window."""
+    height, width = shape[:2]
+    size = 2 * radius + 1
+    if height < size or width < size:
+        raise ValueError(
+            f"image is {height}x{width} but a window of radius {radius} needs at least "
+            f"{size}x{size} pixels"
+        )
+
+
+def active_windows(shape: tuple[int, int], radius: int, window_mask=None) -> np.ndarray:
+    """Centres of the windows to sum: fully inside the image (as in the authors'
+    ``getLaplacian1``) and, if given, in ``window_mask``."""
+    active = interior(shape, radius)
+    if window_mask is not None:
+        active &= check_mask(window_mask, shape, "window_mask")
+    return active
+
+
+def buffer_rows(active: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pixels some active window touches (ascending flat indices) and, for every pixel,
+    its row in the rows x stencil buffer (-1 for untouched pixels, which get no row)."""
+    touched = np.flatnonzero(box_any(active, radius))
+    row_of_pixel = np.full(active.size, -1, dtype=np.int64)
+    row_of_pixel[touched] = np.arange(touched.size, dtype=np.int64)
+    return touched, row_of_pixel

@@ -39,12 +39,12 @@ from numba import njit, prange
 from matting._inputs import as_image
 
 from ._windows import (
-    box_any,
+    active_windows,
+    buffer_rows,
     check_eps,
-    check_mask,
     check_radius,
+    check_window_fits,
     compress_to_csr,
-    interior,
     whiten_window,
 )
 
@@ -248,25 +248,10 @@ def matting_laplacian(
     radius = check_radius(radius)
     eps = check_eps(eps)
     height, width = image.shape[:2]
-    size = 2 * radius + 1
-    if height < size or width < size:
-        raise ValueError(
-            f"image is {height}x{width} but a window of radius {radius} needs at least "
-            f"{size}x{size} pixels"
-        )
-
-    # Active windows: requested, and fully inside the image (as in getLaplacian1).
-    active = interior((height, width), radius)
-    if window_mask is not None:
-        active &= check_mask(window_mask, (height, width), "window_mask")
-
+    check_window_fits((height, width), radius)
+    active = active_windows((height, width), radius, window_mask)
     n_pixels = height * width
-    # Pixels some active window touches: they get a buffer row, nobody else does.
-    touched_mask = box_any(active, radius)
-    touched = np.flatnonzero(touched_mask)
-    row_of_pixel = np.full(n_pixels, -1, dtype=np.int64)
-    row_of_pixel[touched] = np.arange(touched.size, dtype=np.int64)
-    del touched_mask
+    touched, row_of_pixel = buffer_rows(active, radius)
 
     # Window centres in raster order, cut into bands of _BAND_ROWS (at least 2r) centre rows
     # for the kernel's two-phase parallel sweep.

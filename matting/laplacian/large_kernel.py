@@ -41,7 +41,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from matting._inputs import as_image
 
-from ._windows import check_eps, check_radius
+from ._windows import check_eps, check_radius, check_window_fits
 
 __all__ = ["LargeKernelLaplacian", "large_kernel_laplacian", "large_kernel_product"]
 
@@ -421,13 +421,7 @@ def large_kernel_laplacian(
     image = as_image(image)
     radius = check_radius(radius)
     eps = check_eps(eps)
-    height, width = image.shape[:2]
-    size = 2 * radius + 1
-    if height < size or width < size:
-        raise ValueError(
-            f"image is {height}x{width} but a window of radius {radius} needs at least "
-            f"{size}x{size} pixels"
-        )
+    check_window_fits(image.shape, radius)
     return LargeKernelLaplacian(image, radius, eps)
 
 

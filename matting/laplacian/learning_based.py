@@ -42,7 +42,14 @@ import scipy.sparse
 from numba import njit, prange
 
 from .._inputs import as_image
-from ._windows import box_any, check_mask, check_radius, compress_to_csr, interior, whiten_window
+from ._windows import (
+    active_windows,
+    buffer_rows,
+    check_radius,
+    check_window_fits,
+    compress_to_csr,
+    whiten_window,
+)
 
 __all__ = ["learning_based_laplacian"]
 
@@ -205,20 +212,10 @@ def learning_based_laplacian(
     radius = check_radius(radius)
     lambda_ = _check_lambda(lambda_)
     height, width = image.shape[:2]
-    size = 2 * radius + 1
-    if height < size or width < size:
-        raise ValueError(
-            f"image is {height}x{width} but a window of radius {radius} needs at least "
-            f"{size}x{size} pixels"
-        )
-    active = interior((height, width), radius)
-    if window_mask is not None:
-        active &= check_mask(window_mask, (height, width), "window_mask")
-
+    check_window_fits((height, width), radius)
+    active = active_windows((height, width), radius, window_mask)
     n_pixels = height * width
-    touched = np.flatnonzero(box_any(active, radius))
-    row_of_pixel = np.full(n_pixels, -1, dtype=np.int64)
-    row_of_pixel[touched] = np.arange(touched.size, dtype=np.int64)
+    touched, row_of_pixel = buffer_rows(active, radius)
     centers = np.flatnonzero(active).astype(np.int64, copy=False)
     del active
 
