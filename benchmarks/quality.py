@@ -98,6 +98,9 @@ def _bar_chart(rows: list[dict], path: Path) -> None:
 
     cases = list(dict.fromkeys(f"{row['dataset']}/{row['case']}" for row in rows))
     methods = list(dict.fromkeys(row["method"] for row in rows))
+    # One colour per method, the same for ours and pymatting's (hatched) implementation.
+    names = list(dict.fromkeys(method.removeprefix("pymatting:") for method in methods))
+    palette = matplotlib.colormaps["tab10" if len(names) <= 10 else "tab20"]
     figure = Figure(figsize=(max(8, 0.9 * len(cases) * max(1, len(methods) / 4)), 11))
     width = 0.8 / len(methods)
     for axes, metric in zip(figure.subplots(len(METRICS), 1), METRICS):
@@ -105,8 +108,19 @@ def _bar_chart(rows: list[dict], path: Path) -> None:
             values = {
                 f"{r['dataset']}/{r['case']}": r[metric] for r in rows if r["method"] == method
             }
-            heights = [values.get(case, np.nan) for case in cases]
-            axes.bar(np.arange(len(cases)) + index * width, heights, width, label=method)
+            heights = [float(values.get(case, np.nan)) for case in cases]
+            colour = palette(names.index(method.removeprefix("pymatting:")))
+            hatch = "///" if method.startswith("pymatting:") else None
+            axes.bar(
+                np.arange(len(cases)) + index * width,
+                heights,
+                width,
+                label=method,
+                color=colour,
+                hatch=hatch,
+                edgecolor="white",
+                linewidth=0,
+            )
         axes.set_ylabel(metric)
         axes.set_xticks(
             np.arange(len(cases)) + 0.4 - width / 2, cases, rotation=30, ha="right", fontsize=8
@@ -130,7 +144,14 @@ def main() -> None:
     parser.add_argument("--trimap", type=int, default=1, choices=(1, 2), help="Trimap1 or 2")
     parser.add_argument("--pymatting", action="store_true", help="also run pymatting's")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV and PNG folder")
+    parser.add_argument("--replot", type=Path, help="only redraw the chart from this CSV")
     arguments = parser.parse_args()
+    if arguments.replot:
+        import csv
+
+        with open(arguments.replot) as handle:
+            _bar_chart(list(csv.DictReader(handle)), arguments.out / "quality.png")
+        return
 
     import matting
 

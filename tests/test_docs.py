@@ -18,6 +18,7 @@ DOCS = ROOT / "docs"
 def test_every_method_has_a_page_with_figure_paper_and_parameters(name):
     page = (DOCS / f"{name}.md").read_text()
     assert f"::: matting.{name}" in page  # parameters, from the docstring
+    assert "when to use" in page.lower()
     assert f"figures/{name}.png" in page and (DOCS / "figures" / f"{name}.png").exists()
     assert f"{name}.md" in (ROOT / "mkdocs.yml").read_text()
     assert f"::: matting.{name}" in (DOCS / "api.md").read_text()
