@@ -33,9 +33,21 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def reset_peak_rss() -> None:
+    """Start the peak of :func:`peak_rss_mb` afresh from the current resident memory (Linux:
+    writing 5 to clear_refs resets VmHWM), so that what warm-up calls and Numba compilation
+    used before a measurement does not count in it."""
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+
+
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    """Peak resident memory of this process since the last :func:`reset_peak_rss`, in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def load_case(data: Path, name: str, megapixels: float):
@@ -91,10 +103,12 @@ def measure(method, image, trimap, truth, repeat: int = 1, all_errors: bool = Tr
     """Warm ``method(image, trimap)`` up on a small case, then time, measure and score it.
 
     Returns the fastest of ``repeat`` wall times, the peak resident memory the calls added
-    (meaningful only in a fresh process), and the errors to ``truth``.
+    above what the process held before them (the warm-up's peak does not count), and the
+    errors to ``truth``.
     """
     method(*small_case())  # compile outside the timing
     baseline = rss_mb()
+    reset_peak_rss()
     seconds = []
     alpha = None
     for _ in range(repeat):

@@ -40,6 +40,7 @@ from common import (
     load_case,
     peak_rss_mb,
     ratio,
+    reset_peak_rss,
     rss_mb,
     small_case,
     unknown_count,
@@ -85,6 +86,7 @@ def _worker(arguments) -> None:
     method = _method(arguments.variant, arguments.tile_size, arguments.tile_overlap)
     method(*small_case())  # compile outside the timing
     baseline = rss_mb()
+    reset_peak_rss()
     start = time.perf_counter()
     alpha = method(image, trimap)
     seconds = time.perf_counter() - start
