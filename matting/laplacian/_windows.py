@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 import scipy.ndimage
+import scipy.sparse
 from numba import njit
 
 
@@ -166,3 +167,26 @@ def buffer_rows(active: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray
     row_of_pixel = np.full(active.size, -1, dtype=np.int64)
     row_of_pixel[touched] = np.arange(touched.size, dtype=np.int64)
     return touched, row_of_pixel
+
+
+def buffer_to_csr(values, touched, width: int, radius: int, n_pixels: int):
+    """The rows x stencil buffer ``values`` (filled by a window kernel) as a canonical CSR
+    matrix of ``n_pixels`` rows, compacted in place (:func:`compress_to_csr`).
+
+    Indices get the buffer's size as an upper bound instead of a counting pass: pages past the
+    final length are never written, so they cost no physical memory, and both arrays are
+    shrunk in place afterwards (they have no other reference).
+    """
+    index_dtype = np.int32 if max(values.size, n_pixels) < np.iinfo(np.int32).max else np.int64
+    indices = np.empty(values.size, dtype=index_dtype)
+    indptr = np.empty(n_pixels + 1, dtype=index_dtype)
+    compress_to_csr(values, touched, width, radius, indptr, indices)
+    nnz = int(indptr[-1])
+    values.resize(nnz, refcheck=False)
+    indices.resize(nnz, refcheck=False)
+    matrix = scipy.sparse.csr_matrix(
+        (values, indices, indptr), shape=(n_pixels, n_pixels), copy=False
+    )
+    # Built row by row in increasing column order, one entry per (row, column).
+    matrix.has_canonical_format = True
+    return matrix

@@ -45,9 +45,9 @@ from .._inputs import as_image
 from ._windows import (
     active_windows,
     buffer_rows,
+    buffer_to_csr,
     check_radius,
     check_window_fits,
-    compress_to_csr,
     whiten_window,
 )
 
@@ -227,15 +227,4 @@ def learning_based_laplacian(
         del blocks
     del row_of_pixel, centers
 
-    index_dtype = np.int32 if max(values.size, n_pixels) < np.iinfo(np.int32).max else np.int64
-    indices = np.empty(values.size, dtype=index_dtype)
-    indptr = np.empty(n_pixels + 1, dtype=index_dtype)
-    compress_to_csr(values, touched, width, radius, indptr, indices)
-    nnz = int(indptr[-1])
-    values.resize(nnz, refcheck=False)
-    indices.resize(nnz, refcheck=False)
-    laplacian = scipy.sparse.csr_matrix(
-        (values, indices, indptr), shape=(n_pixels, n_pixels), copy=False
-    )
-    laplacian.has_canonical_format = True
-    return laplacian
+    return buffer_to_csr(values, touched, width, radius, n_pixels)
