@@ -27,7 +27,9 @@ def test_rgb_and_rgba_round_trip(tmp_path):
 def test_read_trimap_normalises_and_allows_scribble_maps(tmp_path):
     values = np.array([[0, 128, 255], [0, 100, 0]], np.uint8)
     Image.fromarray(values).save(tmp_path / "t.png")
-    np.testing.assert_array_equal(matting.read_trimap(tmp_path / "t.png"), [[0, 0.5, 1], [0, 0.5, 0]])
+    np.testing.assert_array_equal(
+        matting.read_trimap(tmp_path / "t.png"), [[0, 0.5, 1], [0, 0.5, 0]]
+    )
     Image.fromarray(np.dstack([values] * 3)).save(tmp_path / "rgb.png")
     np.testing.assert_array_equal(
         matting.read_trimap(tmp_path / "rgb.png"), matting.read_trimap(tmp_path / "t.png")
@@ -50,4 +52,6 @@ def test_single_channel_images_save_as_gray(tmp_path):
     alpha = np.linspace(0, 1, 12).reshape(3, 4, 1)
     matting.save_image(tmp_path / "a.png", alpha, bits=16)
     assert Image.open(tmp_path / "a.png").mode.startswith("I")
-    np.testing.assert_allclose(matting.read_image(tmp_path / "a.png")[:, :, 0], alpha[:, :, 0], atol=1e-5)
+    np.testing.assert_allclose(
+        matting.read_image(tmp_path / "a.png")[:, :, 0], alpha[:, :, 0], atol=1e-5
+    )

@@ -273,7 +273,9 @@ def test_ichol_breaks_down_on_kershaws_matrix_and_recovers():
     # Kershaw (1978): SPD, yet incomplete Cholesky without fill has a negative pivot.
     K = sp.csr_matrix(np.array([[3.0, -2, 0, 2], [-2, 3, -2, 0], [0, -2, 3, -2], [2, 0, -2, 3]]))
     assert np.all(np.linalg.eigvalsh(K.toarray()) > 0)
-    M = ichol(K, threshold=0.6, initial_shift=0.0)  # drops the one fill entry (0.596), as IC(0) would
+    M = ichol(
+        K, threshold=0.6, initial_shift=0.0
+    )  # drops the one fill entry (0.596), as IC(0) would
     assert M.attempts > 1 and M.shift > 0
     b = np.array([1.0, 2.0, 3.0, 4.0])
     x = cg(K, b, M=M, rtol=1e-12)
