@@ -47,7 +47,7 @@ from .._inputs import UNKNOWN, as_image, as_trimap
 from ..neighbors import knn_query
 from ..trimap import windows_touching
 from .closed_form import matting_laplacian
-from .knn import _assemble_laplacian
+from .knn import assemble_knn_laplacian
 
 __all__ = [
     "LLE_CONDITIONER",
@@ -362,7 +362,7 @@ def intra_unknown_laplacian(
     features = np.ascontiguousarray(flow_features(image, spatial_weight)[unknown])
     neighbours, _ = knn_query(features, k_u)
     # The KNN-matting assembly (kernel 1 - L1 / dims, clipped at 0, and (W + W^T) / 2).
-    indptr, indices, data = _assemble_laplacian(features, neighbours)
+    indptr, indices, data = assemble_knn_laplacian(features, neighbours)
     local = scipy.sparse.csr_matrix((data, indices, indptr), shape=(unknown.size,) * 2)
     return _embed(local, unknown, n)
 

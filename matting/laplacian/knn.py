@@ -153,17 +153,21 @@ def knn_laplacian(
         )
     feature = knn_features(image, features=features, spatial_weight=spatial_weight)
     neighbours, _ = knn_query(feature, n_neighbors)
-    indptr, indices, data = _assemble_laplacian(feature, neighbours)
+    indptr, indices, data = assemble_knn_laplacian(feature, neighbours)
     if indptr[-1] < np.iinfo(np.int32).max:
         indptr = indptr.astype(np.int32)  # the layout the solvers' kernels use
     return scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, n))
 
 
 @njit(cache=True, parallel=True)
-def _assemble_laplacian(feature, neighbours):  # pragma: no cover
-    # Builds L = D - (W + W^T) / 2 straight into sorted CSR arrays: scipy's transpose, sum
-    # and diagonal steps take several times longer and hold several copies of the N x 2K
-    # entries.
+def assemble_knn_laplacian(feature, neighbours):  # pragma: no cover
+    """CSR arrays ``(indptr, indices, data)`` of ``L = D - (W + W^T) / 2``, where
+    ``W_ij = max(1 - ||X_i - X_j||_1 / d, 0)`` for ``j`` in row ``i`` of ``neighbours``.
+
+    The KNN Laplacian's kernel, shared with information-flow matting's intra-unknown flow.
+    """
+    # Built straight into sorted CSR arrays: scipy's transpose, sum and diagonal steps take
+    # several times longer and hold several copies of the N x 2K entries.
     n, k = neighbours.shape
     dims = feature.shape[1]
     # Kernel values of the one-way relation W (authors' code: L1 distance over C = dims).
