@@ -18,6 +18,7 @@ from ..linalg import solve
 from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints, split_system
 from ..linalg.solve import _choose_solver
 from ..trimap import windows_touching
+from ._outputs import method_outputs
 
 __all__ = ["InsufficientMemoryError", "closed_form", "closed_form_memory"]
 
@@ -636,11 +637,6 @@ def closed_form(
         solver_options,
         tiling,
     )
-    outputs = [alpha]
-    if return_foreground:
-        from ..foreground import estimate_foreground
-
-        outputs.extend(estimate_foreground(image, alpha))
-    if return_info:
-        outputs.append(info)
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+    return method_outputs(
+        image, alpha, info, return_foreground=return_foreground, return_info=return_info
+    )

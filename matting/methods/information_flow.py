@@ -13,6 +13,7 @@ from .._inputs import UNKNOWN, image_and_trimap
 from ..laplacian.information_flow import information_flow_laplacian, known_to_unknown_prior
 from ..linalg.constraints import split_system
 from ..linalg.solve import solve
+from ._outputs import method_outputs
 
 __all__ = ["information_flow"]
 
@@ -263,14 +264,9 @@ def information_flow(
     if post_trim:
         alpha[trimmed_known] = trimmed[trimmed_known]
     alpha[~unknown] = trimap[~unknown]
-    outputs = [alpha]
-    if return_foreground:
-        from ..foreground import estimate_foreground
-
-        outputs.extend(estimate_foreground(image, alpha))
-    if return_info:
-        outputs.append(info)
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+    return method_outputs(
+        image, alpha, info, return_foreground=return_foreground, return_info=return_info
+    )
 
 
 def _solve(laplacian, trimap, lambda_, prior_weight, prior, solver_options):

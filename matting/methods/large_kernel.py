@@ -10,6 +10,7 @@ from ..laplacian._windows import check_eps, check_radius
 from ..laplacian.large_kernel import DEFAULT_RADIUS, large_kernel_laplacian
 from ..linalg import JacobiPreconditioner, cg
 from ..trimap import unknown_bounding_box
+from ._outputs import method_outputs
 
 __all__ = ["large_kernel"]
 
@@ -211,11 +212,6 @@ def large_kernel(
         alpha = trimap.copy()
         rows, cols = np.divmod(indices, trimap[box].shape[1])
         alpha[box][rows, cols] = np.clip(solution, 0.0, 1.0)  # alpha[box] is a view
-    outputs = [alpha]
-    if return_foreground:
-        from ..foreground import estimate_foreground
-
-        outputs.extend(estimate_foreground(image, alpha))
-    if return_info:
-        outputs.append(info)
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+    return method_outputs(
+        image, alpha, info, return_foreground=return_foreground, return_info=return_info
+    )

@@ -12,6 +12,7 @@ from ..laplacian.learning_based import learning_based_laplacian
 from ..linalg.constraints import solve_hard_constraints, split_system
 from ..linalg.solve import solve
 from ..trimap import windows_touching
+from ._outputs import method_outputs
 
 __all__ = ["learning_based"]
 
@@ -164,11 +165,6 @@ def learning_based(
     else:
         alpha, info = solve_hard_constraints(laplacian, trimap, return_info=True, **solver_options)
     alpha[~unknown] = trimap[~unknown]
-    outputs = [alpha]
-    if return_foreground:
-        from ..foreground import estimate_foreground
-
-        outputs.extend(estimate_foreground(image, alpha))
-    if return_info:
-        outputs.append(info)
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+    return method_outputs(
+        image, alpha, info, return_foreground=return_foreground, return_info=return_info
+    )

@@ -7,6 +7,7 @@ import numpy as np
 from .._inputs import UNKNOWN, image_and_trimap
 from ..laplacian.random_walk import DEFAULT_SIGMA, random_walk_laplacian
 from ..linalg.constraints import solve_hard_constraints
+from ._outputs import method_outputs
 
 __all__ = ["random_walk"]
 
@@ -149,11 +150,6 @@ def random_walk(
             maxiter=maxiter,
             return_info=True,
         )
-    outputs = [alpha]
-    if return_foreground:
-        from ..foreground import estimate_foreground
-
-        outputs.extend(estimate_foreground(image, alpha))
-    if return_info:
-        outputs.append(info)
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+    return method_outputs(
+        image, alpha, info, return_foreground=return_foreground, return_info=return_info
+    )
