@@ -69,24 +69,25 @@ def check_options(name: str, function, options: dict) -> None:
         raise ValueError(f"method {name!r} has no option {unknown[0]!r}; its options: {keywords}")
 
 
+def _check_size(kind: str, path, array: np.ndarray, image_path, image: np.ndarray) -> None:
+    """ValueError naming both files unless ``array`` (read from ``path``) has the image's size."""
+    if array.shape[:2] != image.shape[:2]:
+        raise ValueError(
+            f"{kind} {path} is {array.shape[1]}x{array.shape[0]} but image {image_path} is "
+            f"{image.shape[1]}x{image.shape[0]}; they must match"
+        )
+
+
 def _read_constraints(arguments, image: np.ndarray) -> tuple[str, np.ndarray]:
     """("trimap" or "scribbles", the constraint map) from --trimap or --scribbles."""
     import matting
 
     if arguments.trimap is not None:
         trimap = matting.read_trimap(arguments.trimap)
-        if trimap.shape != image.shape[:2]:
-            raise ValueError(
-                f"trimap {arguments.trimap} is {trimap.shape[1]}x{trimap.shape[0]} but image "
-                f"{arguments.image} is {image.shape[1]}x{image.shape[0]}; they must match"
-            )
+        _check_size("trimap", arguments.trimap, trimap, arguments.image, image)
         return "trimap", trimap
     scribbled = matting.read_image(arguments.scribbles)
-    if scribbled.shape[:2] != image.shape[:2]:
-        raise ValueError(
-            f"scribbles {arguments.scribbles} is {scribbled.shape[1]}x{scribbled.shape[0]} but "
-            f"image {arguments.image} is {image.shape[1]}x{image.shape[0]}; they must match"
-        )
+    _check_size("scribbles", arguments.scribbles, scribbled, arguments.image, image)
     return "scribbles", matting.scribbles_from_image(scribbled, image)
 
 
@@ -145,11 +146,7 @@ def _alpha_and_foreground(arguments, image: np.ndarray):
 
     if arguments.alpha is not None:
         alpha = matting.read_image(arguments.alpha)[:, :, 0]
-        if alpha.shape != image.shape[:2]:
-            raise ValueError(
-                f"alpha {arguments.alpha} is {alpha.shape[1]}x{alpha.shape[0]} but image "
-                f"{arguments.image} is {image.shape[1]}x{image.shape[0]}; they must match"
-            )
+        _check_size("alpha", arguments.alpha, alpha, arguments.image, image)
         return alpha, matting.estimate_foreground(image, alpha)[0]
     return _estimate(arguments, image, foreground=True)
 
