@@ -20,12 +20,15 @@ alpha
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 __all__ = [
     "UNKNOWN",
     "as_alpha",
     "as_color",
+    "as_finite",
     "as_image",
     "as_trimap",
     "check_same_shape",
@@ -229,3 +232,14 @@ def image_and_trimap(image, trimap, *, trimap_name: str = "trimap"):
     image = as_image(image)
     trimap = as_trimap(trimap, image.shape[:2], name=trimap_name)
     return image, trimap
+
+
+def as_finite(value, name: str, *, positive: bool = True) -> float:
+    """Return a real option (eps, lambda, sigma, a weight) as a float, refusing booleans,
+    non-finite values, and values <= 0 (``positive``) or < 0 (``positive=False``)."""
+    is_real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    valid = is_real and np.isfinite(value) and (value > 0 if positive else value >= 0)
+    if not valid:
+        bound = "positive number" if positive else "number >= 0"
+        raise ValueError(f"{name} must be a finite {bound}, got {value!r}")
+    return float(value)

@@ -151,3 +151,15 @@ def test_any_uint8_trimap_follows_the_encoding(values):
 )
 def test_float_images_in_range_pass_through_unchanged(values):
     np.testing.assert_array_equal(as_image(values), values)
+
+
+def test_as_finite_accepts_real_numbers_and_names_the_argument_otherwise():
+    from matting._inputs import as_finite
+
+    assert as_finite(np.float32(0.5), "eps") == 0.5 and isinstance(as_finite(2, "eps"), float)
+    assert as_finite(0, "weight", positive=False) == 0.0
+    for bad in (0, -1.0, np.nan, np.inf, True, "1", None):
+        with pytest.raises(ValueError, match="eps must be a finite positive number"):
+            as_finite(bad, "eps")
+    with pytest.raises(ValueError, match="weight must be a finite number >= 0"):
+        as_finite(-1e-9, "weight", positive=False)

@@ -133,13 +133,6 @@ def box_any(mask: np.ndarray, radius: int) -> np.ndarray:
     return scipy.ndimage.maximum_filter(mask, size=2 * radius + 1, mode="constant", cval=False)
 
 
-def check_eps(eps) -> float:
-    is_real = isinstance(eps, numbers.Real) and not isinstance(eps, (bool, np.bool_))
-    if not (is_real and np.isfinite(eps) and eps > 0.0):
-        raise ValueError(f"eps must be a finite positive number, got {eps!r}")
-    return float(eps)
-
-
 def check_window_fits(shape: tuple[int, int], radius: int) -> None:
     """ValueError unless an image of ``shape`` holds at least one whole window."""
     height, width = shape[:2]

@@ -36,13 +36,12 @@ import scipy.ndimage
 import scipy.sparse
 from numba import njit, prange
 
-from matting._inputs import as_image
+from matting._inputs import as_finite, as_image
 
 from ._windows import (
     active_windows,
     buffer_rows,
     buffer_to_csr,
-    check_eps,
     check_radius,
     check_window_fits,
     whiten_window,
@@ -246,7 +245,7 @@ def matting_laplacian(
     """
     image = as_image(image)
     radius = check_radius(radius)
-    eps = check_eps(eps)
+    eps = as_finite(eps, "eps")
     height, width = image.shape[:2]
     check_window_fits((height, width), radius)
     active = active_windows((height, width), radius, window_mask)

@@ -43,7 +43,7 @@ import scipy.sparse
 from numba import njit, prange
 from scipy.spatial import cKDTree
 
-from .._inputs import UNKNOWN, as_image, as_trimap
+from .._inputs import UNKNOWN, as_finite, as_image, as_trimap
 from ..neighbors import knn_query
 from ..trimap import windows_touching
 from .closed_form import matting_laplacian
@@ -79,7 +79,7 @@ def flow_features(image, spatial_weight: float) -> np.ndarray:
     ndarray, float64, shape (H*W, 5)
     """
     image = as_image(image)
-    _check_positive(spatial_weight, "spatial_weight", allow_zero=True)
+    as_finite(spatial_weight, "spatial_weight", positive=False)
     height, width = image.shape[:2]
     rows, cols = np.divmod(np.arange(height * width, dtype=np.float64), width)
     return np.column_stack(
@@ -114,15 +114,6 @@ def _check_k(k, available: int, name: str) -> int:
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
         raise ValueError(f"{name} must be a positive integer, got {k!r}")
     return int(min(k, available))
-
-
-def _check_positive(value, name: str, allow_zero: bool = False) -> float:
-    is_real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    valid = is_real and np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not valid:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return float(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -205,7 +196,7 @@ def lle_weights(points, queries, neighbours, conditioner: float = LLE_CONDITIONE
     points = np.ascontiguousarray(points, dtype=np.float64)
     queries = np.ascontiguousarray(queries, dtype=np.int64)
     neighbours = np.ascontiguousarray(neighbours, dtype=np.int64)
-    conditioner = _check_positive(conditioner, "conditioner")
+    conditioner = as_finite(conditioner, "conditioner")
     if neighbours.ndim != 2 or neighbours.shape[0] != queries.size:
         raise ValueError(f"neighbours has shape {neighbours.shape}; expected ({queries.size}, k)")
     if neighbours.shape[1] == 0 or queries.size == 0:
@@ -404,9 +395,9 @@ def information_flow_laplacian(
         Symmetric positive semidefinite.
     """
     image, trimap = _image_trimap(image, trimap)
-    sigma_cm = _check_positive(sigma_cm, "sigma_cm", allow_zero=True)
-    sigma_iu = _check_positive(sigma_iu, "sigma_iu", allow_zero=True)
-    sigma_l = _check_positive(sigma_l, "sigma_l", allow_zero=True)
+    sigma_cm = as_finite(sigma_cm, "sigma_cm", positive=False)
+    sigma_iu = as_finite(sigma_iu, "sigma_iu", positive=False)
+    sigma_l = as_finite(sigma_l, "sigma_l", positive=False)
     unknown = trimap == UNKNOWN
     laplacian = sigma_cm * color_mixture_laplacian(
         image, trimap, k_cm=k_cm, spatial_weight=cm_spatial_weight

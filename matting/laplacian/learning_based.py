@@ -35,13 +35,11 @@ kernel (:mod:`matting.laplacian.closed_form`), which this module reuses rather t
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse
 from numba import njit, prange
 
-from .._inputs import as_image
+from .._inputs import as_finite, as_image
 from ._windows import (
     active_windows,
     buffer_rows,
@@ -129,13 +127,6 @@ def _scatter_blocks(blocks, centers, width, radius, row_of_pixel, values):  # pr
                 a += 1
 
 
-def _check_lambda(lambda_) -> float:
-    is_real = isinstance(lambda_, numbers.Real) and not isinstance(lambda_, (bool, np.bool_))
-    if not (is_real and np.isfinite(lambda_) and lambda_ > 0.0):
-        raise ValueError(f"lambda_ must be a finite positive number, got {lambda_!r}")
-    return float(lambda_)
-
-
 def learning_based_laplacian(
     image,
     *,
@@ -210,7 +201,7 @@ def learning_based_laplacian(
     """
     image = as_image(image)
     radius = check_radius(radius)
-    lambda_ = _check_lambda(lambda_)
+    lambda_ = as_finite(lambda_, "lambda_")
     height, width = image.shape[:2]
     check_window_fits((height, width), radius)
     active = active_windows((height, width), radius, window_mask)

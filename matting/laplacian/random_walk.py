@@ -17,13 +17,11 @@ reaches the foreground is the solution of the Dirichlet problem ``L_UU a_U = -L_
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse
 from numba import njit
 
-from matting._inputs import as_image
+from matting._inputs import as_finite, as_image
 
 __all__ = ["edge_weights", "random_walk_laplacian"]
 
@@ -104,13 +102,6 @@ def _assemble(image, offsets, beta, min_weight, selected):  # pragma: no cover -
     return indptr, indices, data
 
 
-def _check_sigma(sigma) -> float:
-    is_real = isinstance(sigma, numbers.Real) and not isinstance(sigma, (bool, np.bool_))
-    if not (is_real and np.isfinite(sigma) and sigma > 0.0):
-        raise ValueError(f"sigma must be a finite positive number, got {sigma!r}")
-    return float(sigma)
-
-
 def _check_connectivity(connectivity) -> int:
     if isinstance(connectivity, (bool, np.bool_)) or connectivity not in _OFFSETS:
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
@@ -185,7 +176,7 @@ def random_walk_laplacian(
     ((12, 12), 46, 4.0)
     """
     image = as_image(image)
-    sigma = _check_sigma(sigma)
+    sigma = as_finite(sigma, "sigma")
     if colour_transform is not None:
         transform = np.asarray(colour_transform, dtype=np.float64)
         if not (

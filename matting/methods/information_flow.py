@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse
 from numba import njit, prange
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, image_and_trimap
 from ..laplacian.information_flow import information_flow_laplacian, known_to_unknown_prior
 from ..linalg.constraints import split_system
 from ..linalg.solve import solve
@@ -54,13 +52,6 @@ def looks_highly_transparent(image: np.ndarray, trimap: np.ndarray) -> bool:
     mix, *_ = np.linalg.lstsq(basis, histograms[2], rcond=None)
     residual = basis @ mix - histograms[2]
     return bool(np.sqrt(residual @ residual) / residual.size > TRANSPARENCY_THRESHOLD)
-
-
-def _check_weight(value, name: str) -> float:
-    is_real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-    if not (is_real and np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def information_flow(
@@ -207,10 +198,10 @@ def information_flow(
     True
     """
     image, trimap = image_and_trimap(image, trimap)
-    lambda_ = _check_weight(lambda_, "lambda_")
+    lambda_ = as_finite(lambda_, "lambda_", positive=False)
     if lambda_ == 0:
         raise ValueError("lambda_ must be > 0, got 0")
-    sigma_ku = _check_weight(sigma_ku, "sigma_ku")
+    sigma_ku = as_finite(sigma_ku, "sigma_ku", positive=False)
     is_auto = isinstance(known_to_unknown, str) and known_to_unknown == "auto"
     if not (is_auto or isinstance(known_to_unknown, (bool, np.bool_))):
         raise ValueError(
