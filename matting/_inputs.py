@@ -243,3 +243,14 @@ def as_finite(value, name: str, *, positive: bool = True) -> float:
         bound = "positive number" if positive else "number >= 0"
         raise ValueError(f"{name} must be a finite {bound}, got {value!r}")
     return float(value)
+
+
+def as_integer(value, name: str, minimum: int = 1) -> int:
+    """Return a whole-number option (radius, k, iteration counts) as an int, refusing
+    booleans (``radius=True`` is surely a mistake), non-integers and values below
+    ``minimum``."""
+    is_int = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    if not (is_int and value >= minimum):
+        bound = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return int(value)

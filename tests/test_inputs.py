@@ -163,3 +163,14 @@ def test_as_finite_accepts_real_numbers_and_names_the_argument_otherwise():
             as_finite(bad, "eps")
     with pytest.raises(ValueError, match="weight must be a finite number >= 0"):
         as_finite(-1e-9, "weight", positive=False)
+
+
+def test_as_integer_refuses_booleans_fractions_and_small_values():
+    from matting._inputs import as_integer
+
+    assert as_integer(np.int64(3), "radius") == 3 and as_integer(2, "n", 2) == 2
+    for bad in (0, 1.0, True, "2", None):
+        with pytest.raises(ValueError, match="radius must be a positive integer"):
+            as_integer(bad, "radius")
+    with pytest.raises(ValueError, match="n must be an integer >= 2"):
+        as_integer(1, "n", 2)

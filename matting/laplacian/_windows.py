@@ -8,8 +8,6 @@ whitened colours into a rows x stencil buffer, then compact it; both use these.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.ndimage
 import scipy.sparse
@@ -96,14 +94,6 @@ def compress_to_csr(values, touched, width, radius, indptr, indices):  # pragma:
         next_row = i + 1
     for p in range(next_row, n_pixels):
         indptr[p + 1] = pos
-
-
-def check_radius(radius) -> int:
-    # bool is an Integral, but radius=True is surely a mistake.
-    is_int = isinstance(radius, numbers.Integral) and not isinstance(radius, (bool, np.bool_))
-    if not (is_int and radius >= 1):
-        raise ValueError(f"radius must be a positive integer, got {radius!r}")
-    return int(radius)
 
 
 def check_mask(mask, shape: tuple[int, int], name: str) -> np.ndarray:

@@ -36,19 +36,15 @@ import scipy.ndimage
 import scipy.sparse
 from numba import njit, prange
 
-from matting._inputs import as_finite, as_image
+from matting._inputs import as_finite, as_image, as_integer
 
 from ._windows import (
     active_windows,
     buffer_rows,
     buffer_to_csr,
-    check_radius,
     check_window_fits,
     whiten_window,
 )
-
-# methods.closed_form validates its radius with the same rule.
-_check_radius = check_radius
 
 __all__ = ["matting_laplacian"]
 
@@ -244,7 +240,7 @@ def matting_laplacian(
     True
     """
     image = as_image(image)
-    radius = check_radius(radius)
+    radius = as_integer(radius, "radius")
     eps = as_finite(eps, "eps")
     height, width = image.shape[:2]
     check_window_fits((height, width), radius)

@@ -43,7 +43,7 @@ import scipy.sparse
 from numba import njit, prange
 from scipy.spatial import cKDTree
 
-from .._inputs import UNKNOWN, as_finite, as_image, as_trimap
+from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap
 from ..neighbors import knn_query
 from ..trimap import windows_touching
 from .closed_form import matting_laplacian
@@ -108,12 +108,6 @@ def _neighbours_among(features, search, queries, k, exclude_self):
     # distance zero too, so the neighbour set is still exact).
     drop[~drop.any(axis=1), -1] = True
     return found[~drop].reshape(queries.size, k)
-
-
-def _check_k(k, available: int, name: str) -> int:
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-        raise ValueError(f"{name} must be a positive integer, got {k!r}")
-    return int(min(k, available))
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,7 +240,7 @@ def color_mixture_laplacian(
     """
     image, trimap = _image_trimap(image, trimap)
     n = trimap.size
-    k_cm = _check_k(k_cm, n - 1, "k_cm")
+    k_cm = min(as_integer(k_cm, "k_cm"), n - 1)
     features = flow_features(image, spatial_weight)
     unknown = np.flatnonzero(trimap.ravel() == UNKNOWN)
     if unknown.size == 0 or k_cm == 0:
@@ -347,9 +341,9 @@ def intra_unknown_laplacian(
     n = trimap.size
     unknown = np.flatnonzero(trimap.ravel() == UNKNOWN)
     if unknown.size < 2:
-        _check_k(k_u, 1, "k_u")
+        as_integer(k_u, "k_u")
         return scipy.sparse.csr_matrix((n, n))
-    k_u = _check_k(k_u, unknown.size - 1, "k_u")
+    k_u = min(as_integer(k_u, "k_u"), unknown.size - 1)
     features = np.ascontiguousarray(flow_features(image, spatial_weight)[unknown])
     neighbours, _ = knn_query(features, k_u)
     # The KNN-matting assembly (kernel 1 - L1 / dims, clipped at 0, and (W + W^T) / 2).

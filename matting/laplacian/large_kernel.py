@@ -39,9 +39,9 @@ import numpy as np
 from numba import njit
 from scipy.sparse.linalg import LinearOperator
 
-from matting._inputs import as_finite, as_image
+from matting._inputs import as_finite, as_image, as_integer
 
-from ._windows import check_radius, check_window_fits
+from ._windows import check_window_fits
 
 __all__ = ["LargeKernelLaplacian", "large_kernel_laplacian", "large_kernel_product"]
 
@@ -419,7 +419,7 @@ def large_kernel_laplacian(
     True
     """
     image = as_image(image)
-    radius = check_radius(radius)
+    radius = as_integer(radius, "radius")
     eps = as_finite(eps, "eps")
     check_window_fits(image.shape, radius)
     return LargeKernelLaplacian(image, radius, eps)

@@ -39,12 +39,11 @@ import numpy as np
 import scipy.sparse
 from numba import njit, prange
 
-from .._inputs import as_finite, as_image
+from .._inputs import as_finite, as_image, as_integer
 from ._windows import (
     active_windows,
     buffer_rows,
     buffer_to_csr,
-    check_radius,
     check_window_fits,
     whiten_window,
 )
@@ -200,7 +199,7 @@ def learning_based_laplacian(
     ((42, 42), True)
     """
     image = as_image(image)
-    radius = check_radius(radius)
+    radius = as_integer(radius, "radius")
     lambda_ = as_finite(lambda_, "lambda_")
     height, width = image.shape[:2]
     check_window_fits((height, width), radius)

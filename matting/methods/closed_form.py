@@ -10,10 +10,9 @@ from functools import partial
 import numpy as np
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, as_trimap, image_and_trimap
+from .._inputs import UNKNOWN, as_integer, as_trimap, image_and_trimap
 from .._pyramid import affine_coefficients, affine_upsample, affine_upsample_window, downsample
 from ..laplacian import matting_laplacian
-from ..laplacian.closed_form import _check_radius
 from ..linalg import solve
 from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints, split_system
 from ..linalg.solve import _choose_solver
@@ -474,7 +473,7 @@ def closed_form_memory(
     )
     if int(levels) != levels or levels < 1:
         raise ValueError(f"levels must be a whole number >= 1, got {levels}")
-    radius = _check_radius(radius)
+    radius = as_integer(radius, "radius")
     tiling = _check_tiling(tile_size, tile_overlap, trimap is None)
     free = constraints == UNKNOWN
     return int(_estimate_bytes(free, radius, solver, int(levels), tiling, trimap is None))
@@ -612,7 +611,7 @@ def closed_form(
         raise ValueError(f"levels must be a whole number >= 1, got {levels}")
     if not 0.0 <= confident_alpha < 0.5:
         raise ValueError(f"confident_alpha must be in [0, 0.5), got {confident_alpha}")
-    radius = _check_radius(radius)  # before the memory estimate uses it
+    radius = as_integer(radius, "radius")  # before the memory estimate uses it
     tiling = _check_tiling(tile_size, tile_overlap, trimap is None)
     if max_memory is not None and not (
         isinstance(max_memory, (int, float, np.integer, np.floating)) and max_memory > 0

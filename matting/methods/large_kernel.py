@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .._inputs import UNKNOWN, as_finite, image_and_trimap
-from ..laplacian._windows import check_radius
+from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
 from ..laplacian.large_kernel import DEFAULT_RADIUS, large_kernel_laplacian
 from ..linalg import JacobiPreconditioner, cg
 from ..trimap import unknown_bounding_box
@@ -181,7 +180,7 @@ def large_kernel(
             f"solver must be one of {', '.join(map(repr, SOLVERS))} for this matrix-free "
             f"method; got {solver!r}"
         )
-    radius, eps = check_radius(radius), as_finite(eps, "eps")
+    radius, eps = as_integer(radius, "radius"), as_finite(eps, "eps")
     height, width = trimap.shape
     if min(height, width) < 2 * radius + 1:
         raise ValueError(

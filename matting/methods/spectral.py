@@ -32,7 +32,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, splu
 
-from .._inputs import UNKNOWN, as_image, as_trimap
+from .._inputs import UNKNOWN, as_image, as_integer, as_trimap
 
 # The local affine upsampling of closed-form's coarse-to-fine solver, reused as is (the lead
 # engineer may move it to a shared module).
@@ -117,13 +117,6 @@ class SpectralInfo:
 # --------------------------------------------------------------------------------------------
 
 
-def _check_int(value, name: str, minimum: int) -> int:
-    is_int = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-    if not (is_int and value >= minimum):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
 def _check_downscale(downscale, n_pixels: int) -> float:
     if isinstance(downscale, str):
         if downscale != "auto":
@@ -136,8 +129,8 @@ def _check_downscale(downscale, n_pixels: int) -> float:
 
 
 def _check_component_options(n_eigenvectors, n_components, sparsity, n_iterations, solver):
-    n_eigenvectors = _check_int(n_eigenvectors, "n_eigenvectors", 2)
-    n_components = _check_int(n_components, "n_components", 2)
+    n_eigenvectors = as_integer(n_eigenvectors, "n_eigenvectors", 2)
+    n_components = as_integer(n_components, "n_components", 2)
     if n_components > n_eigenvectors:
         raise ValueError(
             f"n_components ({n_components}) must not exceed n_eigenvectors ({n_eigenvectors})"
@@ -145,7 +138,7 @@ def _check_component_options(n_eigenvectors, n_components, sparsity, n_iteration
     is_real = isinstance(sparsity, numbers.Real) and not isinstance(sparsity, (bool, np.bool_))
     if not (is_real and 0.0 < sparsity <= 1.0):
         raise ValueError(f"sparsity must be in (0, 1] (paper: 0.9), got {sparsity!r}")
-    n_iterations = _check_int(n_iterations, "n_iterations", 1)
+    n_iterations = as_integer(n_iterations, "n_iterations", 1)
     if not isinstance(solver, str) or solver not in _SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(map(repr, _SOLVERS))}; got {solver!r}")
     return n_eigenvectors, n_components, float(sparsity), n_iterations
@@ -377,7 +370,7 @@ def _components_with_info(
     if not (isinstance(rtol, numbers.Real) and np.isfinite(rtol) and rtol >= 0):
         raise ValueError(f"rtol must be a finite number >= 0, got {rtol!r}")
     if maxiter is not None:
-        maxiter = _check_int(maxiter, "maxiter", 1)
+        maxiter = as_integer(maxiter, "maxiter", 1)
     height, width = image.shape[:2]
     factor = _check_downscale(downscale, height * width)
     seconds = {}
@@ -827,7 +820,7 @@ def spectral(
         raise ValueError("give at most one of trimap= (hard) and scribbles= (soft constraints)")
     if not (isinstance(lambda_, numbers.Real) and np.isfinite(lambda_) and lambda_ > 0):
         raise ValueError(f"lambda_ must be a positive number, got {lambda_!r}")
-    n_candidates = _check_int(n_candidates, "n_candidates", 1)
+    n_candidates = as_integer(n_candidates, "n_candidates", 1)
     unsupervised = trimap is None and scribbles is None
     if unsupervised and return_foreground:
         raise ValueError("return_foreground needs a trimap or scribbles")
