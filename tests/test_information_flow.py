@@ -15,6 +15,7 @@ from matting.methods.information_flow import (
     information_flow,
     looks_highly_transparent,
     trim_from_edges,
+    trim_from_patches,
 )
 from matting.metrics import mse, sad
 from matting.trimap import windows_touching
@@ -228,6 +229,82 @@ def test_trim_from_edges():
     assert np.all(trimmed[0, 1:46] == 0.0) and np.all(trimmed[0, 46:-1] == 0.5)
 
 
+def _window_gaussians(image, radius=1, regulariser=1e-8):
+    # Mean and covariance of every pixel's window, edges replicated, straight from the
+    # definition.
+    padded = np.pad(image, ((radius, radius), (radius, radius), (0, 0)), mode="edge")
+    height, width, _ = image.shape
+    size = 2 * radius + 1
+    means = np.empty((height * width, 3))
+    covariances = np.empty((height * width, 3, 3))
+    for y in range(height):
+        for x in range(width):
+            colours = padded[y : y + size, x : x + size].reshape(-1, 3)
+            means[y * width + x] = colours.mean(axis=0)
+            centred = colours - colours.mean(axis=0)
+            covariances[y * width + x] = centred.T @ centred / len(colours)
+    return means, covariances + regulariser * np.eye(3)
+
+
+def _bhattacharyya(mean_p, covariance_p, mean_q, covariance_q):
+    pooled = (covariance_p + covariance_q) / 2
+    d = mean_q - mean_p
+    return d @ np.linalg.solve(pooled, d) / 8 + 0.5 * np.log(
+        np.linalg.det(pooled) / np.sqrt(np.linalg.det(covariance_p) * np.linalg.det(covariance_q))
+    )
+
+
+def test_trim_from_patches_matches_a_brute_force_reference():
+    rng = np.random.default_rng(7)
+    image = rng.random((9, 11, 3))
+    image[:, 3:6] = 0.9 + 0.1 * image[:, 3:6]  # bright foreground windows
+    # Two pixels whose windows repeat a known pixel's exactly (distance 0 to that side).
+    image[0:3, 8:11] = image[6:9, 0:3]  # window of (1, 9) copies the background's (7, 1)
+    trimap = np.full((9, 11), 0.5)
+    trimap[:, :3] = 0.0
+    trimap[:, 4] = 1.0
+    means, covariances = _window_gaussians(image)
+    flat = trimap.ravel()
+    expected = flat.copy()
+    closest = {}
+    for i in np.flatnonzero(flat == 0.5):
+        for value in (0.0, 1.0):
+            known = np.flatnonzero(flat == value)
+            nearest = known[np.argsort(np.linalg.norm(means[known] - means[i], axis=1))[:5]]
+            closest[i, value] = min(
+                _bhattacharyya(means[i], covariances[i], means[j], covariances[j]) for j in nearest
+            )
+        if closest[i, 1.0] < 0.25 and closest[i, 0.0] > 0.9:
+            expected[i] = 1.0
+        elif closest[i, 0.0] < 0.25 and closest[i, 1.0] > 0.9:
+            expected[i] = 0.0
+    assert abs(closest[1 * 11 + 9, 0.0]) < 1e-9  # the copied window
+    assert expected[1 * 11 + 9] == 0.0
+    trimmed = trim_from_patches(image, trimap)
+    np.testing.assert_array_equal(trimmed.ravel(), expected)
+    # Stricter thresholds label nothing; the trimap passed in is left alone.
+    strict = trim_from_patches(image, trimap, match_distance=0.0)
+    np.testing.assert_array_equal(strict, trimap)
+
+
+def test_trim_from_patches_labels_pure_windows_only():
+    # Background red on the left, foreground blue on the right, and a four-column unknown
+    # band: its outer columns see only one colour in their 3x3 windows and are labelled,
+    # its inner columns see both and stay unknown.
+    image = np.zeros((6, 12, 3))
+    image[:, :6, 0] = 1.0
+    image[:, 6:, 2] = 1.0
+    trimap = np.full((6, 12), 0.5)
+    trimap[:, :4] = 0.0
+    trimap[:, 8:] = 1.0
+    trimmed = trim_from_patches(image, trimap)
+    np.testing.assert_array_equal(trimmed[:, 4], 0.0)
+    np.testing.assert_array_equal(trimmed[:, 7], 1.0)
+    np.testing.assert_array_equal(trimmed[:, 5:7], 0.5)
+    np.testing.assert_array_equal(trimmed[:, :4], 0.0)
+    np.testing.assert_array_equal(trimmed[:, 8:], 1.0)
+
+
 def test_transparency_detection():
     composite = synthetic_composite((60, 80), seed=0, n_strands=0)
     assert not looks_highly_transparent(composite.image, composite.trimap)
@@ -256,6 +333,7 @@ def test_solve_on_support_matches_a_dense_solve_over_all_pixels():
         k_u=4,
         known_to_unknown=True,
         trim_edges=False,
+        trim_patches=False,
         post_trim=False,
         solver="direct",
     )

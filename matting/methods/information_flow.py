@@ -8,12 +8,16 @@ from numba import njit, prange
 from scipy import ndimage
 
 from .._inputs import UNKNOWN, as_finite, image_and_trimap
-from ..laplacian.information_flow import information_flow_laplacian, known_to_unknown_prior
+from ..laplacian.information_flow import (
+    _neighbours_among,
+    information_flow_laplacian,
+    known_to_unknown_prior,
+)
 from ..linalg.constraints import split_system
 from ..linalg.solve import solve
 from ._outputs import method_outputs
 
-__all__ = ["information_flow"]
+__all__ = ["information_flow", "trim_from_edges", "trim_from_patches"]
 
 #: The solver ``solver="auto"`` runs (see the Notes of :func:`information_flow`).
 AUTO_SOLVER = "jacobi"
@@ -21,6 +25,10 @@ AUTO_SOLVER = "jacobi"
 #: Histogram reconstruction error above which the expected matte is taken to be highly
 #: transparent and the K-to-U flow is left out (authors' code: 0.0099).
 TRANSPARENCY_THRESHOLD = 0.0099
+
+#: Regulariser added to the diagonal of each window's colour covariance in patch-based
+#: trimming, so that flat windows have a finite Bhattacharyya distance (authors' code: 1e-8).
+PATCH_COVARIANCE_REGULARISER = 1e-8
 
 
 def looks_highly_transparent(image: np.ndarray, trimap: np.ndarray) -> bool:
@@ -69,6 +77,7 @@ def information_flow(
     eps: float = 1e-6,
     known_to_unknown="auto",
     trim_edges: bool = True,
+    trim_patches: bool = True,
     post_trim: bool = True,
     solver: str = "auto",
     rtol: float = 1e-7,
@@ -115,8 +124,15 @@ def information_flow(
     trim_edges : bool
         Give unknown pixels that edge-based trimming labels (:func:`trim_from_edges`) their
         label as K-to-U estimate, with confidence 1 (the paper). Only with the K-to-U flow.
+    trim_patches : bool
+        Before the K-to-U neighbour search, label the unknown pixels whose 3x3 colour
+        statistics match one side's and clearly not the other's (patch-based trimming,
+        :func:`trim_from_patches`), as the paper and the authors' code do: they become
+        foreground or background samples of the search, and their K-to-U estimate is their
+        label with confidence 1. Only with the K-to-U flow; the final matte is not set to
+        these labels.
     post_trim : bool
-        Set the final alpha of those pixels to their label (the paper).
+        Set the final alpha of the edge-trimmed pixels to their label (the paper).
     solver : str
         Linear solver (see :func:`matting.linalg.solve`); "auto" runs the one measured
         fastest on these systems (see Notes).
@@ -162,13 +178,12 @@ def information_flow(
 
     Deviations from the paper and the authors' code, and why:
 
-    - Of the trimap trimming steps, the edge-based one (Shahrian et al. 2013, nine passes
-      of label expansion, :func:`trim_from_edges`) is implemented and used as the paper
-      does: trimmed pixels get their label as the K-to-U estimate with confidence 1
-      (``trim_edges``), and the final matte takes their label (``post_trim``; the paper
-      reports it on, the authors' public code leaves it off by default). The patch-based
-      trimming the authors' code applies to the trimap before the K-to-U neighbour search
-      is not implemented: the search uses the trimap as given.
+    - Both trimap trimming steps are used as in the paper and the authors' code:
+      patch-based trimming (:func:`trim_from_patches`) before the K-to-U neighbour search,
+      and edge-based trimming (Shahrian et al. 2013, nine passes of label expansion,
+      :func:`trim_from_edges`) whose pixels get their label as the K-to-U estimate with
+      confidence 1 (``trim_edges``) and in the final matte (``post_trim``; the paper
+      reports it on, the authors' public code leaves it off by default).
     - The local flow is the symmetric matting Laplacian of Levin et al., whose affinities
       the paper's local flow is built on; the authors' code row-normalises them into a
       non-symmetric matrix, which conjugate gradients is not meant for. Its ``eps`` is the
@@ -229,7 +244,11 @@ def information_flow(
     trimmed = trim_from_edges(image, trimap) if need_trimming else trimap
     trimmed_known = unknown & (trimmed != UNKNOWN)
     if use_ku:
-        alpha_hat, confidence = known_to_unknown_prior(image, trimap, k_ku=k_ku)
+        search_trimap = trim_from_patches(image, trimap) if trim_patches else trimap
+        alpha_hat, confidence = known_to_unknown_prior(image, search_trimap, k_ku=k_ku)
+        patch_known = unknown & (search_trimap != UNKNOWN)
+        alpha_hat[patch_known] = search_trimap[patch_known]
+        confidence[patch_known] = 1.0
         if trim_edges:
             # As in the authors' code: trimmed pixels get their label as the K-to-U
             # estimate, with full confidence.
@@ -340,4 +359,144 @@ def trim_from_edges(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
     for step in range(1, passes + 1):
         threshold = upper - step * (upper - lower) / passes
         trimmed = _expand_labels(image, trimmed, step, threshold)
+    return trimmed
+
+
+@njit(cache=True, nogil=True)
+def _window_gaussian(image, y, x, radius, regulariser, mean, covariance):  # pragma: no cover
+    # Mean and covariance (plus regulariser * I) of the colours of the (2 radius + 1)^2
+    # window centred on (y, x), rows and columns outside the image replicated from the edge
+    # (the authors' box filter pads so); returns the covariance's determinant.
+    height, width = image.shape[:2]
+    mean[:] = 0.0
+    covariance[:, :] = 0.0
+    for v in range(y - radius, y + radius + 1):
+        row = min(max(v, 0), height - 1)
+        for u in range(x - radius, x + radius + 1):
+            col = min(max(u, 0), width - 1)
+            for a in range(3):
+                mean[a] += image[row, col, a]
+                for b in range(3):
+                    covariance[a, b] += image[row, col, a] * image[row, col, b]
+    count = (2 * radius + 1) ** 2
+    for a in range(3):
+        mean[a] /= count
+    for a in range(3):
+        for b in range(3):
+            covariance[a, b] = covariance[a, b] / count - mean[a] * mean[b]
+        covariance[a, a] += regulariser
+    return _determinant3(covariance)
+
+
+@njit(cache=True, nogil=True)
+def _determinant3(m):  # pragma: no cover - compiled
+    return (
+        m[0, 0] * (m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1])
+        - m[0, 1] * (m[1, 0] * m[2, 2] - m[1, 2] * m[2, 0])
+        + m[0, 2] * (m[1, 0] * m[2, 1] - m[1, 1] * m[2, 0])
+    )
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def _closest_patch_distance(image, queries, neighbours, radius, regulariser):  # pragma: no cover
+    # For each query pixel, the smallest Bhattacharyya distance between the Gaussian of its
+    # window's colours and that of one of its neighbours' windows:
+    #   D = 1/8 d^T S^-1 d + 1/2 ln(det S / sqrt(det S_p det S_q)),  S = (S_p + S_q) / 2.
+    width = image.shape[1]
+    m, k = neighbours.shape
+    closest = np.empty(m)
+    for i in prange(m):
+        mean_p, covariance_p = np.empty(3), np.empty((3, 3))
+        mean_q, covariance_q = np.empty(3), np.empty((3, 3))
+        pooled = np.empty((3, 3))
+        y, x = divmod(queries[i], width)
+        det_p = _window_gaussian(image, y, x, radius, regulariser, mean_p, covariance_p)
+        best = np.inf
+        for j in range(k):
+            v, u = divmod(neighbours[i, j], width)
+            det_q = _window_gaussian(image, v, u, radius, regulariser, mean_q, covariance_q)
+            for a in range(3):
+                for b in range(3):
+                    pooled[a, b] = 0.5 * (covariance_p[a, b] + covariance_q[a, b])
+            det_pooled = _determinant3(pooled)
+            d0 = mean_q[0] - mean_p[0]
+            d1 = mean_q[1] - mean_p[1]
+            d2 = mean_q[2] - mean_p[2]
+            # d^T S^-1 d = d^T adj(S) d / det S (S symmetric positive definite).
+            a00 = pooled[1, 1] * pooled[2, 2] - pooled[1, 2] * pooled[1, 2]
+            a01 = pooled[0, 2] * pooled[1, 2] - pooled[0, 1] * pooled[2, 2]
+            a02 = pooled[0, 1] * pooled[1, 2] - pooled[0, 2] * pooled[1, 1]
+            a11 = pooled[0, 0] * pooled[2, 2] - pooled[0, 2] * pooled[0, 2]
+            a12 = pooled[0, 1] * pooled[0, 2] - pooled[0, 0] * pooled[1, 2]
+            a22 = pooled[0, 0] * pooled[1, 1] - pooled[0, 1] * pooled[0, 1]
+            quadratic = (
+                a00 * d0 * d0
+                + a11 * d1 * d1
+                + a22 * d2 * d2
+                + 2.0 * (a01 * d0 * d1 + a02 * d0 * d2 + a12 * d1 * d2)
+            ) / det_pooled
+            distance = 0.125 * quadratic + 0.5 * np.log(det_pooled / np.sqrt(det_p * det_q))
+            best = min(best, distance)
+        closest[i] = best
+    return closest
+
+
+def trim_from_patches(
+    image: np.ndarray,
+    trimap: np.ndarray,
+    *,
+    n_neighbors: int = 5,
+    radius: int = 1,
+    match_distance: float = 0.25,
+    reject_distance: float = 0.9,
+) -> np.ndarray:
+    """Patch-based trimap trimming of information-flow matting (Aksoy et al. 2017).
+
+    The colours of the (2 ``radius`` + 1)^2 window around each pixel are modelled as a 3-D
+    normal distribution (window mean and covariance, plus 1e-8 on the diagonal). For every
+    unknown pixel, the ``n_neighbors`` foreground and the ``n_neighbors`` background pixels
+    with the nearest window means are found, and the smallest Bhattacharyya distance
+    between the pixel's distribution and theirs is taken on each side. An unknown pixel is
+    labelled foreground when its foreground distance is below ``match_distance`` and its
+    background distance above ``reject_distance``, and background the other way round.
+
+    Parameters
+    ----------
+    image : ndarray, float64 HxWx3
+    trimap : ndarray, float64 HxW, normalised (0, 0.5, 1)
+    n_neighbors : int
+        Candidates searched per side (the authors' information-flow code: 5).
+    radius : int
+        Window radius (authors' code: 1, 3x3 windows).
+    match_distance, reject_distance : float
+        Distance of a good match, and distance beyond which the other side counts as no
+        match (authors' code: 0.25 and 0.9).
+
+    Returns
+    -------
+    ndarray, float64 HxW
+        The trimmed trimap (a new array); unknown pixels only ever become known.
+    """
+    trimmed = trimap.copy()
+    flat = trimap.ravel()
+    unknown = np.flatnonzero(flat == UNKNOWN)
+    size = 2 * radius + 1
+    mean_colours = ndimage.uniform_filter(image, size=(size, size, 1), mode="nearest")
+    mean_colours = mean_colours.reshape(-1, 3)
+    closest = []
+    for value in (1.0, 0.0):
+        known = np.flatnonzero(flat == value)
+        if unknown.size == 0 or known.size == 0:
+            return trimmed
+        neighbours = _neighbours_among(
+            mean_colours, known, unknown, min(n_neighbors, known.size), False
+        )
+        closest.append(
+            _closest_patch_distance(
+                image, unknown, neighbours, radius, PATCH_COVARIANCE_REGULARISER
+            )
+        )
+    foreground, background = closest
+    trimmed.ravel()[unknown[(foreground < match_distance) & (background > reject_distance)]] = 1.0
+    trimmed.ravel()[unknown[(background < match_distance) & (foreground > reject_distance)]] = 0.0
     return trimmed
