@@ -132,6 +132,28 @@ def test_constraint_helpers_normalise_trimaps_and_check_the_laplacian():
         solve_hard_constraints(laplacian, trimap[:, 1:])
 
 
+def test_constraint_helpers_take_a_laplacian_builder():
+    # A builder gives the same answers as the matrix (it only lets the full matrix be freed
+    # early), and what it builds is checked like a matrix passed in.
+    from matting.laplacian import matting_laplacian
+    from matting.linalg import solve_hard_constraints, solve_soft_constraints
+
+    image, trimap, _ = _two_colour_ramp()
+    laplacian = matting_laplacian(image)
+    np.testing.assert_array_equal(
+        solve_hard_constraints(lambda: matting_laplacian(image), trimap, solver="direct"),
+        solve_hard_constraints(laplacian, trimap, solver="direct"),
+    )
+    np.testing.assert_array_equal(
+        solve_soft_constraints(lambda: laplacian, trimap, 100.0, solver="direct"),
+        solve_soft_constraints(laplacian, trimap, 100.0, solver="direct"),
+    )
+    with pytest.raises(ValueError, match="laplacian has shape"):
+        solve_hard_constraints(lambda: laplacian, trimap[:, 1:])
+    with pytest.raises(ValueError, match="laplacian has shape"):
+        solve_soft_constraints(lambda: laplacian, trimap[:, 1:], 100.0)
+
+
 def test_affine_upsampling_reproduces_an_alpha_linear_in_colour():
     from matting._pyramid import affine_upsample, downsample
 

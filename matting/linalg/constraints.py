@@ -77,6 +77,8 @@ def _split_rows(indptr, indices, data, free, new_index, fixed_values):  # pragma
 
 
 def _check_laplacian(laplacian, trimap: np.ndarray) -> None:
+    if callable(laplacian):
+        return  # checked once it is built
     expected = (trimap.size, trimap.size)
     if laplacian.shape != expected:
         raise ValueError(
@@ -97,9 +99,12 @@ def solve_hard_constraints(
 
     Parameters
     ----------
-    laplacian : scipy.sparse matrix, N x N
+    laplacian : scipy.sparse matrix, N x N, or a function of no arguments returning one
         Symmetric positive semidefinite, N = H*W (row-major pixel order). Only rows and
-        columns of unknown pixels are read.
+        columns of unknown pixels are read. Given a function, the matrix is built here and
+        released as soon as the unknowns' system is split from it, before the solver and
+        its preconditioner are set up: the caller holds no reference to it, so the peak
+        memory of the solve is lower by the size of the full matrix.
     trimap : ndarray, float64 HxW
         Normalised trimap (0, 0.5, 1).
     initial_alpha : ndarray, float64 HxW, optional
@@ -121,9 +126,13 @@ def solve_hard_constraints(
     unknown = np.flatnonzero(trimap.ravel() == UNKNOWN)
     info = None
     if unknown.size:
+        if callable(laplacian):
+            laplacian = laplacian()
+            _check_laplacian(laplacian, trimap)
         system, right_hand_side = split_system(
             scipy.sparse.csr_matrix(laplacian), unknown, trimap.ravel()
         )
+        del laplacian  # frees the full matrix when it was built here
         pixel_rows, pixel_cols = np.divmod(unknown, trimap.shape[1])
         result = solve(
             system,
@@ -152,7 +161,7 @@ def solve_soft_constraints(
 
     Parameters
     ----------
-    laplacian : scipy.sparse matrix, N x N
+    laplacian : scipy.sparse matrix, N x N, or a function of no arguments returning one
     constraints : ndarray, float64 HxW
         Normalised scribble map: 0 or 1 where constrained, 0.5 elsewhere.
     lambda_ : float
@@ -170,6 +179,9 @@ def solve_soft_constraints(
     _check_laplacian(laplacian, constraints)
     if not (np.isfinite(lambda_) and lambda_ > 0):
         raise ValueError(f"lambda_ must be a positive number, got {lambda_}")
+    if callable(laplacian):
+        laplacian = laplacian()
+        _check_laplacian(laplacian, constraints)
     constrained = (constraints != UNKNOWN).ravel().astype(np.float64)
     values = np.where(constraints == UNKNOWN, 0.0, constraints).ravel()
     system = scipy.sparse.csr_matrix(laplacian) + scipy.sparse.diags(
