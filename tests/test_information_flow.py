@@ -349,6 +349,38 @@ def test_solve_on_support_matches_a_dense_solve_over_all_pixels():
     np.testing.assert_array_equal(alpha[~unknown], trimap[~unknown])
 
 
+def test_patch_trimmed_pixels_enter_the_known_to_unknown_term():
+    # Dark background and bright foreground with faint noise, and an unknown band whose
+    # outer columns repeat them: patch-based trimming labels those columns, which then
+    # serve as K-to-U samples and get their label as estimate with confidence 1.
+    rng = np.random.default_rng(5)
+    image = np.where(np.arange(12) < 6, 0.2, 0.8)[np.newaxis, :, np.newaxis] * np.ones((10, 12, 3))
+    image = image + 0.01 * rng.random(image.shape)
+    trimap = np.full((10, 12), 0.5)
+    trimap[:, :3] = 0.0
+    trimap[:, 9:] = 1.0
+    trimmed = trim_from_patches(image, trimap)
+    moved = (trimap == 0.5) & (trimmed != 0.5)
+    assert moved.sum() >= 20 and np.all(trimmed[:, 5:7] == 0.5)
+    options = {"k_cm": 6, "k_ku": 3, "k_u": 4, "known_to_unknown": True, "trim_edges": False}
+    alpha = information_flow(image, trimap, post_trim=False, solver="direct", **options)
+    laplacian = information_flow_laplacian(image, trimap, k_cm=6, k_u=4).toarray()
+    estimate, confidence = _dense_known_to_unknown(image, trimmed, k=3)
+    estimate[moved], confidence[moved] = trimmed[moved], 1.0
+    known = (trimap != 0.5).ravel().astype(float)
+    values = np.where(trimap == 0.5, 0.0, trimap).ravel()
+    system = laplacian + np.diag(100 * known + 0.05 * confidence.ravel())
+    right = 100 * known * values + 0.05 * confidence.ravel() * estimate.ravel()
+    expected = np.clip(np.linalg.solve(system, right), 0, 1).reshape(trimap.shape)
+    unknown = trimap == 0.5
+    np.testing.assert_allclose(alpha[unknown], expected[unknown], atol=1e-6)
+    # Without patch trimming the answer differs (the term above is what changed it).
+    untrimmed = information_flow(
+        image, trimap, post_trim=False, solver="direct", trim_patches=False, **options
+    )
+    assert np.abs(untrimmed - alpha)[unknown].max() > 1e-4
+
+
 def test_synthetic_composite_error():
     composite = synthetic_composite((80, 100), seed=1)
     alpha, info = information_flow(composite.image, composite.trimap, return_info=True)
