@@ -489,6 +489,7 @@ def test_options_change_the_result():
         {"expansion_threshold": "small"},
         {"n_rays": 0},
         {"n_rays": float("inf")},
+        {"n_rays": 4.0},  # whole-number options are integers, as everywhere in the library
         {"sharing_radius": -2},
         {"lambda_": 0.0},
         {"solver": "magic"},

@@ -28,7 +28,7 @@ import scipy.sparse
 from numba import njit, prange
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
 from ..laplacian import matting_laplacian
 from ..linalg import SOLVERS, solve
 from ..linalg.constraints import split_system
@@ -801,27 +801,6 @@ def _laplacian_refinement(image, trimap, prior, confidence, lambda_, solver_opti
     return alpha, info
 
 
-def _check_whole(value, name: str, minimum: int) -> int:
-    try:
-        valid = not isinstance(value, bool) and float(value).is_integer() and value >= minimum
-    except (TypeError, ValueError):
-        valid = False
-    if not valid:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_number(value, name: str, *, positive: bool) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not (np.isfinite(number) and (number > 0 if positive else number >= 0)):
-        bound = "> 0" if positive else ">= 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return number
-
-
 def shared_sampling(
     image,
     trimap,
@@ -923,9 +902,9 @@ def shared_sampling(
     Raises
     ------
     ValueError
-        For bad images or trimaps, a negative or fractional ``expansion_radius`` or
-        ``sharing_radius``, ``n_rays < 1``, a negative ``expansion_threshold``, a
-        non-positive ``lambda_`` or a bad solver option.
+        For bad images or trimaps, an ``expansion_radius`` or ``sharing_radius`` that is
+        not an integer >= 0, ``n_rays`` not a positive integer, a negative
+        ``expansion_threshold``, a non-positive ``lambda_`` or a bad solver option.
 
     Notes
     -----
@@ -980,11 +959,11 @@ def shared_sampling(
     True
     """
     image, trimap = image_and_trimap(image, trimap)
-    expansion_radius = _check_whole(expansion_radius, "expansion_radius", 0)
-    n_rays = _check_whole(n_rays, "n_rays", 1)
-    sharing_radius = _check_whole(sharing_radius, "sharing_radius", 0)
-    expansion_threshold = _check_number(expansion_threshold, "expansion_threshold", positive=False)
-    lambda_ = _check_number(lambda_, "lambda_", positive=True)
+    expansion_radius = as_integer(expansion_radius, "expansion_radius", 0)
+    n_rays = as_integer(n_rays, "n_rays")
+    sharing_radius = as_integer(sharing_radius, "sharing_radius", 0)
+    expansion_threshold = as_finite(expansion_threshold, "expansion_threshold", positive=False)
+    lambda_ = as_finite(lambda_, "lambda_")
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
 
