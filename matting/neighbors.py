@@ -1,8 +1,10 @@
 """Exact k-nearest-neighbour queries over low-dimensional features.
 
 KNN matting (Chen, Li, Tang 2012) and other non-local methods need, for every pixel, the
-``k`` pixels closest to it in a feature space of 5 to 8 dimensions (colour and position).
-:func:`knn_query` answers that exactly, with a KD-tree.
+``k`` pixels closest to it in a feature space of 5 to 8 dimensions (colour and position);
+information-flow matting also asks for the pixels of one set (the foreground, say) closest
+to those of another (the unknown pixels). :func:`knn_query` answers both exactly, with a
+KD-tree.
 
 Which KD-tree
 -------------
@@ -21,7 +23,10 @@ RGB, 5-D    0.49-0.64 s      0.73-0.98 s           0.62-0.75 s
 Per image, the Numba tree took 0.59-1.01 times the time of the faster cKDTree configuration
 (1.01 on one image, 0.59-0.90 on the seven others), so it is the default. It splits at
 medians, prunes with node bounding boxes and runs the queries in tree order, so that
-consecutive queries share their path. Its distances are bit-identical to cKDTree's.
+consecutive queries share their path. Its distances are bit-identical to cKDTree's. For
+queries of another set (``queries=``), on information-flow matting's searches of the
+unknown pixels among all pixels, the foreground and the background (0.3 MP photographs),
+the two took the same time within the run-to-run spread.
 """
 
 from __future__ import annotations
@@ -44,11 +49,13 @@ def knn_query(
     points,
     k: int,
     *,
-    exclude_self: bool = True,
+    queries=None,
+    exclude_self: bool | None = None,
     backend: str = "numba",
     workers: int = -1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Find the ``k`` nearest neighbours (Euclidean distance) of every point among the points.
+    """Find the ``k`` nearest neighbours (Euclidean distance) of every point among the points,
+    or of other query points among them.
 
     Parameters
     ----------
@@ -57,9 +64,14 @@ def knn_query(
     k : int
         Number of neighbours per point, ``1 <= k < n`` with ``exclude_self`` (``<= n``
         without).
-    exclude_self : bool, default True
+    queries : array_like, shape (m, d), optional
+        Points whose neighbours are sought among ``points`` (for example the unknown pixels
+        among the foreground); finite, like ``points``. Default: ``points`` themselves.
+    exclude_self : bool, optional
         Leave each point out of its own neighbour list. Only the point itself is left out:
-        other points at distance zero (duplicates) are neighbours like any other.
+        other points at distance zero (duplicates) are neighbours like any other. Default:
+        True without ``queries``; with ``queries`` nothing is left out (a query that equals
+        one of ``points`` finds it at distance zero), and True is refused.
     backend : {"numba", "ckdtree"}, default "numba"
         ``"numba"``: this module's KD-tree (median splits, bounding-box pruning, parallel over
         queries with Numba's threads); ``"ckdtree"``: :class:`scipy.spatial.cKDTree`. Both are
@@ -70,17 +82,18 @@ def knn_query(
 
     Returns
     -------
-    indices : ndarray of int64, shape (n, k)
-        Row ``i`` lists the neighbours of point ``i`` by increasing distance; neighbours at
-        equal distance are listed by increasing index.
-    distances : ndarray of float64, shape (n, k)
+    indices : ndarray of int64, shape (n, k), or (m, k) with ``queries``
+        Row ``i`` lists the neighbours (indices into ``points``) of point ``i`` (or query
+        ``i``) by increasing distance; neighbours at equal distance are listed by increasing
+        index.
+    distances : ndarray of float64, same shape
         The matching Euclidean distances, non-decreasing along each row.
 
     Raises
     ------
     ValueError
-        For points that are not a non-empty finite 2-D array, ``k`` out of range or an
-        unknown backend.
+        For points or queries that are not non-empty finite 2-D arrays (of the same width),
+        ``k`` out of range, ``exclude_self=True`` with ``queries``, or an unknown backend.
 
     Notes
     -----
@@ -102,15 +115,22 @@ def knn_query(
     >>> indices.ravel().tolist(), distances.ravel().tolist()
     ([1, 0, 1], [1.0, 1.0, 2.0])
     """
-    array = np.asarray(points)
-    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"points must be a non-empty (n, d) array, got shape {array.shape}")
-    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
-        raise ValueError(f"points must be numeric, got dtype {array.dtype}")
-    array = np.ascontiguousarray(array, dtype=np.float64)
-    if not np.all(np.isfinite(array)):
-        raise ValueError("points contain NaN or infinite values")
+    array = _as_points(points, "points")
     n = array.shape[0]
+    if queries is not None:
+        if exclude_self:
+            raise ValueError(
+                "exclude_self=True needs queries=None: other query points have no 'self' "
+                "among the points"
+            )
+        exclude_self = False
+        queries = _as_points(queries, "queries")
+        if queries.shape[1] != array.shape[1]:
+            raise ValueError(
+                f"queries have {queries.shape[1]} coordinates but points have {array.shape[1]}"
+            )
+    elif exclude_self is None:
+        exclude_self = True
     if isinstance(k, bool) or int(k) != k:
         raise ValueError(f"k must be a whole number, got {k!r}")
     k = int(k)
@@ -123,16 +143,34 @@ def knn_query(
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     query_k = k + 1 if exclude_self else k
+    m = n if queries is None else queries.shape[0]
     if backend == "numba":
         tree = _build_tree(array, _LEAF_SIZE)
-        indices, distances = _query_all(array, *tree, query_k)
+        if queries is None:
+            indices, distances = _query_all(array, *tree, query_k)
+        else:
+            indices, distances = _query_points(array, *tree, queries, query_k)
     else:
         tree = cKDTree(array, balanced_tree=False, compact_nodes=False)
-        distances, indices = tree.query(array, k=query_k, workers=workers)
-        distances = distances.reshape(n, query_k)
-        indices = indices.reshape(n, query_k).astype(np.int64, copy=False)
+        distances, indices = tree.query(
+            array if queries is None else queries, k=query_k, workers=workers
+        )
+        distances = distances.reshape(m, query_k)
+        indices = indices.reshape(m, query_k).astype(np.int64, copy=False)
     indices, distances = _finish_rows(indices, distances, k, exclude_self)
     return indices, distances
+
+
+def _as_points(values, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty (n, d) array, got shape {array.shape}")
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
+    array = np.ascontiguousarray(array, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contain NaN or infinite values")
+    return array
 
 
 @njit(cache=True, parallel=True)
@@ -269,74 +307,113 @@ def _squared_distance(point, query, dims):  # pragma: no cover
     return total
 
 
+@njit(cache=True, inline="always")
+def _search(  # pragma: no cover - compiled
+    query, data, order, start, end, left, low, high, best_d, best_i, stack, bounds
+):
+    # Depth-first search, nearer child first, keeping the k best squared distances sorted by
+    # insertion (best_d and best_i, of length k, are overwritten).
+    dims = data.shape[1]
+    k = best_d.shape[0]
+    best_d[:] = np.inf
+    best_i[:] = -1
+    stack[0] = 0
+    bounds[0] = 0.0
+    top = 1
+    worst = np.inf
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if bounds[top] > worst:
+            continue
+        child = left[node]
+        if child < 0:
+            for p in range(start[node], end[node]):
+                distance = _squared_distance(data[p], query, dims)
+                if distance < worst:
+                    j = k - 1
+                    while j > 0 and best_d[j - 1] > distance:
+                        best_d[j] = best_d[j - 1]
+                        best_i[j] = best_i[j - 1]
+                        j -= 1
+                    best_d[j] = distance
+                    best_i[j] = order[p]
+                    worst = best_d[k - 1]
+            continue
+        bound_a = 0.0
+        bound_b = 0.0
+        for c in range(dims):
+            value = query[c]
+            if value < low[child, c]:
+                bound_a += (low[child, c] - value) ** 2
+            elif value > high[child, c]:
+                bound_a += (value - high[child, c]) ** 2
+            if value < low[child + 1, c]:
+                bound_b += (low[child + 1, c] - value) ** 2
+            elif value > high[child + 1, c]:
+                bound_b += (value - high[child + 1, c]) ** 2
+        if bound_a <= bound_b:
+            near, far, near_bound, far_bound = child, child + 1, bound_a, bound_b
+        else:
+            near, far, near_bound, far_bound = child + 1, child, bound_b, bound_a
+        if far_bound <= worst:
+            stack[top] = far
+            bounds[top] = far_bound
+            top += 1
+        if near_bound <= worst:
+            stack[top] = near
+            bounds[top] = near_bound
+            top += 1
+
+
+@njit(cache=True)
+def _tree_ordered(points, order):  # pragma: no cover
+    # Points copied into tree order, so that the points of a leaf are contiguous in memory.
+    data = np.empty(points.shape)
+    for p in range(points.shape[0]):
+        data[p] = points[order[p]]
+    return data
+
+
 @njit(cache=True, parallel=True)
 def _query_all(points, order, start, end, left, low, high, k):  # pragma: no cover
-    # Depth-first search, nearer child first, keeping the k best squared distances sorted by
-    # insertion. Points are copied into tree order so that leaves are contiguous in memory,
-    # and queried in that order so that consecutive queries touch the same nodes. Squared
-    # distances are summed as cKDTree sums them and rooted once at the end, as it does, which
-    # makes them bit-identical to cKDTree's.
-    n, dims = points.shape
-    data = np.empty((n, dims))
-    for p in range(n):
-        data[p] = points[order[p]]
+    # Every point queried, in tree order so that consecutive queries touch the same nodes.
+    # Squared distances are summed as cKDTree sums them and rooted once at the end, as it
+    # does, which makes them bit-identical to cKDTree's.
+    n = points.shape[0]
+    data = _tree_ordered(points, order)
     out_d = np.empty((n, k))
     out_i = np.empty((n, k), np.int64)
     for position in prange(n):
-        query = data[position]
-        best_d = np.full(k, np.inf)
-        best_i = np.full(k, -1, np.int64)
+        best_d = np.empty(k)
+        best_i = np.empty(k, np.int64)
         stack = np.empty(128, np.int64)
         bounds = np.empty(128)
-        stack[0] = 0
-        bounds[0] = 0.0
-        top = 1
-        worst = np.inf
-        while top > 0:
-            top -= 1
-            node = stack[top]
-            if bounds[top] > worst:
-                continue
-            child = left[node]
-            if child < 0:
-                for p in range(start[node], end[node]):
-                    distance = _squared_distance(data[p], query, dims)
-                    if distance < worst:
-                        j = k - 1
-                        while j > 0 and best_d[j - 1] > distance:
-                            best_d[j] = best_d[j - 1]
-                            best_i[j] = best_i[j - 1]
-                            j -= 1
-                        best_d[j] = distance
-                        best_i[j] = order[p]
-                        worst = best_d[k - 1]
-                continue
-            bound_a = 0.0
-            bound_b = 0.0
-            for c in range(dims):
-                value = query[c]
-                if value < low[child, c]:
-                    bound_a += (low[child, c] - value) ** 2
-                elif value > high[child, c]:
-                    bound_a += (value - high[child, c]) ** 2
-                if value < low[child + 1, c]:
-                    bound_b += (low[child + 1, c] - value) ** 2
-                elif value > high[child + 1, c]:
-                    bound_b += (value - high[child + 1, c]) ** 2
-            if bound_a <= bound_b:
-                near, far, near_bound, far_bound = child, child + 1, bound_a, bound_b
-            else:
-                near, far, near_bound, far_bound = child + 1, child, bound_b, bound_a
-            if far_bound <= worst:
-                stack[top] = far
-                bounds[top] = far_bound
-                top += 1
-            if near_bound <= worst:
-                stack[top] = near
-                bounds[top] = near_bound
-                top += 1
+        _search(
+            data[position], data, order, start, end, left, low, high, best_d, best_i, stack, bounds
+        )
         original = order[position]
         for j in range(k):
             out_d[original, j] = np.sqrt(best_d[j])
             out_i[original, j] = best_i[j]
+    return out_i, out_d
+
+
+@njit(cache=True, parallel=True)
+def _query_points(points, order, start, end, left, low, high, queries, k):  # pragma: no cover
+    # Other points queried, in the order given (callers pass them in image order, which keeps
+    # consecutive queries close); distances as in _query_all.
+    m = queries.shape[0]
+    data = _tree_ordered(points, order)
+    out_d = np.empty((m, k))
+    out_i = np.empty((m, k), np.int64)
+    for q in prange(m):
+        best_d = np.empty(k)
+        best_i = np.empty(k, np.int64)
+        stack = np.empty(128, np.int64)
+        bounds = np.empty(128)
+        _search(queries[q], data, order, start, end, left, low, high, best_d, best_i, stack, bounds)
+        for j in range(k):
+            out_d[q, j] = np.sqrt(best_d[j])
+            out_i[q, j] = best_i[j]
     return out_i, out_d

@@ -97,6 +97,44 @@ def test_deterministic_and_input_untouched(backend):
     np.testing.assert_array_equal(points, before)
 
 
+@backends
+def test_queries_among_other_points_match_ckdtree(backend):
+    rng = np.random.default_rng(4)
+    points = rng.random((1500, 5))
+    queries = rng.random((400, 5))
+    queries[:20] = points[:20]  # queries that coincide with a point find it at distance 0
+    indices, distances = knn_query(points, 8, queries=queries, backend=backend)
+    ref_distances, ref_indices = cKDTree(points).query(queries, k=8)
+    np.testing.assert_array_equal(distances, ref_distances)
+    np.testing.assert_array_equal(indices, ref_indices)
+    np.testing.assert_array_equal(indices[:20, 0], np.arange(20))
+    assert np.all(distances[:20, 0] == 0)
+    # All points may be asked for (k = n), and ties still give exact distances.
+    grid = rng.integers(0, 3, size=(60, 3)).astype(np.float64)
+    asked = rng.integers(0, 3, size=(25, 3)).astype(np.float64)
+    indices, distances = knn_query(grid, 60, queries=asked, backend=backend)
+    brute = np.sort(np.linalg.norm(asked[:, None] - grid[None], axis=2), axis=1)
+    np.testing.assert_allclose(distances, brute, rtol=0, atol=1e-12)
+    assert all(sorted(row) == list(range(60)) for row in indices)
+
+
+@pytest.mark.parametrize(
+    "queries, options, message",
+    [
+        (np.zeros((3, 2)), {}, "coordinates"),
+        (np.array([[0.0, 0.0, np.nan]]), {}, "NaN"),
+        (np.zeros((0, 3)), {}, "non-empty"),
+        (np.zeros((3, 3)), {"exclude_self": True}, "exclude_self"),
+        (np.zeros((3, 3)), {"k": 11}, "k must be between 1 and 10"),
+    ],
+)
+def test_bad_queries_raise(queries, options, message):
+    points = np.random.default_rng(0).random((10, 3))
+    options = {"k": 2, **options}
+    with pytest.raises(ValueError, match=message):
+        knn_query(points, queries=queries, **options)
+
+
 @pytest.mark.parametrize(
     "points, k",
     [

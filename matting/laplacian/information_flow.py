@@ -28,10 +28,9 @@ flow is a data term, not a Laplacian, and enters the linear system of
 
 Neighbour searches
 ------------------
-Searches of a set within itself use :func:`matting.neighbors.knn_query`. The colour-mixture
-and K-to-U flows search one set (the unknown pixels) among another (all pixels, the
-foreground, the background), which ``knn_query`` does not offer; those use
-:class:`scipy.spatial.cKDTree` (exact, like ``knn_query``).
+Every search uses :func:`matting.neighbors.knn_query` (exact): the intra-U flow searches the
+unknown pixels among themselves, the colour-mixture and K-to-U flows search them among
+another set (all pixels, the foreground, the background) with its ``queries=``.
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ import numbers
 import numpy as np
 import scipy.sparse
 from numba import njit, prange
-from scipy.spatial import cKDTree
 
 from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap
 from ..neighbors import knn_query
@@ -97,10 +95,9 @@ def _neighbours_among(features, search, queries, k, exclude_self):
 
     With ``exclude_self``, a query pixel that belongs to ``search`` is not its own neighbour.
     """
-    tree = cKDTree(features[search], balanced_tree=False, compact_nodes=False)
     query_k = k + 1 if exclude_self else k
-    _, found = tree.query(features[queries], k=query_k, workers=-1)
-    found = search[np.asarray(found, dtype=np.int64).reshape(queries.size, query_k)]
+    found, _ = knn_query(features[search], query_k, queries=features[queries])
+    found = search[found]
     if not exclude_self:
         return found
     drop = found == queries[:, np.newaxis]
