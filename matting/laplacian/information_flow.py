@@ -35,8 +35,6 @@ another set (all pixels, the foreground, the background) with its ``queries=``.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse
 from numba import njit, prange
@@ -289,8 +287,7 @@ def known_to_unknown_prior(
     unknown = np.flatnonzero(flat == UNKNOWN)
     alpha_hat = trimap.copy()
     confidence = np.zeros(trimap.shape)
-    if isinstance(k_ku, bool) or not isinstance(k_ku, numbers.Integral) or k_ku < 1:
-        raise ValueError(f"k_ku must be a positive integer, got {k_ku!r}")
+    k_ku = as_integer(k_ku, "k_ku")
     features = flow_features(image, spatial_weight)
     if unknown.size == 0:
         return alpha_hat, confidence

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse
 from numba import njit
 
-from .._inputs import UNKNOWN, as_trimap
+from .._inputs import UNKNOWN, as_finite, as_trimap
 
 __all__ = ["solve_hard_constraints", "solve_soft_constraints", "split_system"]
 
@@ -177,8 +177,7 @@ def solve_soft_constraints(
 
     constraints = as_trimap(constraints, name="constraints", require_known=False)
     _check_laplacian(laplacian, constraints)
-    if not (np.isfinite(lambda_) and lambda_ > 0):
-        raise ValueError(f"lambda_ must be a positive number, got {lambda_}")
+    lambda_ = as_finite(lambda_, "lambda_")
     if callable(laplacian):
         laplacian = laplacian()
         _check_laplacian(laplacian, constraints)

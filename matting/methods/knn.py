@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from .._inputs import UNKNOWN, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, image_and_trimap
 from ..laplacian.knn import knn_laplacian
 from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints
 
@@ -118,8 +116,7 @@ def knn(
     True
     """
     image, trimap = image_and_trimap(image, trimap)
-    if not (np.isfinite(lambda_) and lambda_ > 0):
-        raise ValueError(f"lambda_ must be a positive number, got {lambda_!r}")
+    lambda_ = as_finite(lambda_, "lambda_")
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
     # Built even without unknown pixels, so that bad options are always reported.

@@ -189,8 +189,7 @@ def large_kernel(
         )
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
-    if not (np.isfinite(lambda_) and lambda_ > 0):
-        raise ValueError(f"lambda_ must be a positive number, got {lambda_!r}")
+    lambda_ = as_finite(lambda_, "lambda_")
     unknown = trimap == UNKNOWN
     if not unknown.any():
         alpha, info = trimap.copy(), None

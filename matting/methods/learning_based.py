@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse
 
-from .._inputs import UNKNOWN, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, image_and_trimap
 from ..laplacian.learning_based import learning_based_laplacian
 from ..linalg.constraints import solve_hard_constraints, split_system
 from ..linalg.solve import solve
@@ -147,9 +145,7 @@ def learning_based(
     True
     """
     image, trimap = image_and_trimap(image, trimap)
-    is_real = isinstance(c, numbers.Real) and not isinstance(c, (bool, np.bool_))
-    if not (is_real and np.isfinite(c) and c > 0):
-        raise ValueError(f"c must be a finite positive number, got {c!r}")
+    c = as_finite(c, "c")
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
     unknown = trimap == UNKNOWN

@@ -32,7 +32,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, splu
 
-from .._inputs import UNKNOWN, as_image, as_integer, as_trimap
+from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap
 
 # The local affine upsampling of closed-form's coarse-to-fine solver, reused as is (the lead
 # engineer may move it to a shared module).
@@ -367,8 +367,7 @@ def _components_with_info(
     n_eigenvectors, n_components, sparsity, n_iterations = _check_component_options(
         n_eigenvectors, n_components, sparsity, n_iterations, solver
     )
-    if not (isinstance(rtol, numbers.Real) and np.isfinite(rtol) and rtol >= 0):
-        raise ValueError(f"rtol must be a finite number >= 0, got {rtol!r}")
+    rtol = as_finite(rtol, "rtol", positive=False)
     if maxiter is not None:
         maxiter = as_integer(maxiter, "maxiter", 1)
     height, width = image.shape[:2]
@@ -818,8 +817,7 @@ def spectral(
     """
     if trimap is not None and scribbles is not None:
         raise ValueError("give at most one of trimap= (hard) and scribbles= (soft constraints)")
-    if not (isinstance(lambda_, numbers.Real) and np.isfinite(lambda_) and lambda_ > 0):
-        raise ValueError(f"lambda_ must be a positive number, got {lambda_!r}")
+    lambda_ = as_finite(lambda_, "lambda_")
     n_candidates = as_integer(n_candidates, "n_candidates", 1)
     unsupervised = trimap is None and scribbles is None
     if unsupervised and return_foreground:
