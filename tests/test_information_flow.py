@@ -287,6 +287,28 @@ def test_trim_from_patches_matches_a_brute_force_reference():
     np.testing.assert_array_equal(strict, trimap)
 
 
+def test_trim_from_patches_checks_its_arguments():
+    image = np.random.default_rng(0).random((6, 8, 3))
+    trimap = np.full((6, 8), 128, dtype=np.uint8)
+    trimap[:, 0], trimap[:, -1] = 0, 255
+    # Encoded trimaps are normalised; the argument is not modified.
+    np.testing.assert_array_equal(trim_from_patches(image, trimap)[:, 0], 0.0)
+    assert trimap[0, 3] == 128
+    with pytest.raises(ValueError, match="trimap has shape"):
+        trim_from_patches(image, trimap[:, 1:])
+    with pytest.raises(ValueError, match="trimap has shape"):
+        trim_from_edges(image, trimap[:, 1:])
+    np.testing.assert_array_equal(
+        trim_from_edges(image, trimap), trim_from_edges(image, trimap / 255.0)
+    )
+    with pytest.raises(ValueError, match="n_neighbors"):
+        trim_from_patches(image, trimap, n_neighbors=0)
+    with pytest.raises(ValueError, match="radius"):
+        trim_from_patches(image, trimap, radius=1.5)
+    with pytest.raises(ValueError, match="reject_distance"):
+        trim_from_patches(image, trimap, reject_distance=float("nan"))
+
+
 def test_trim_from_patches_labels_pure_windows_only():
     # Background red on the left, foreground blue on the right, and a four-column unknown
     # band: its outer columns see only one colour in their 3x3 windows and are labelled,

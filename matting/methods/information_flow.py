@@ -7,7 +7,7 @@ import scipy.sparse
 from numba import njit, prange
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, as_finite, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap, image_and_trimap
 from ..laplacian.information_flow import (
     _neighbours_among,
     information_flow_laplacian,
@@ -346,16 +346,24 @@ def trim_from_edges(image: np.ndarray, trimap: np.ndarray) -> np.ndarray:
 
     Parameters
     ----------
-    image : ndarray, float64 HxWx3
-    trimap : ndarray, float64 HxW, normalised (0, 0.5, 1)
+    image : array_like, HxW, HxWx3 or HxWx4
+        ``uint8``, ``uint16`` or float in [0, 1].
+    trimap : array_like, HxW
+        0 background, 1 foreground (255 for uint8), anything between unknown.
 
     Returns
     -------
     ndarray, float64 HxW
-        The trimmed trimap (a new array).
+        The trimmed trimap, normalised to 0, 0.5 and 1 (a new array).
+
+    Raises
+    ------
+    ValueError
+        For a bad image or trimap (as :func:`information_flow`).
     """
+    image = as_image(image)
+    trimmed = as_trimap(trimap, image.shape[:2], require_known=False)
     upper, lower, passes = 9.0 / 256.0, 1.0 / 256.0, 9
-    trimmed = trimap
     for step in range(1, passes + 1):
         threshold = upper - step * (upper - lower) / passes
         trimmed = _expand_labels(image, trimmed, step, threshold)
@@ -462,8 +470,10 @@ def trim_from_patches(
 
     Parameters
     ----------
-    image : ndarray, float64 HxWx3
-    trimap : ndarray, float64 HxW, normalised (0, 0.5, 1)
+    image : array_like, HxW, HxWx3 or HxWx4
+        ``uint8``, ``uint16`` or float in [0, 1].
+    trimap : array_like, HxW
+        0 background, 1 foreground (255 for uint8), anything between unknown.
     n_neighbors : int
         Candidates searched per side (the authors' information-flow code: 5).
     radius : int
@@ -475,8 +485,21 @@ def trim_from_patches(
     Returns
     -------
     ndarray, float64 HxW
-        The trimmed trimap (a new array); unknown pixels only ever become known.
+        The trimmed trimap, normalised to 0, 0.5 and 1 (a new array); unknown pixels only
+        ever become known.
+
+    Raises
+    ------
+    ValueError
+        For a bad image or trimap, ``n_neighbors`` or ``radius`` not positive integers, or
+        distances that are negative or not finite.
     """
+    image = as_image(image)
+    trimap = as_trimap(trimap, image.shape[:2], require_known=False)
+    n_neighbors = as_integer(n_neighbors, "n_neighbors")
+    radius = as_integer(radius, "radius")
+    match_distance = as_finite(match_distance, "match_distance", positive=False)
+    reject_distance = as_finite(reject_distance, "reject_distance", positive=False)
     trimmed = trimap.copy()
     flat = trimap.ravel()
     unknown = np.flatnonzero(flat == UNKNOWN)
