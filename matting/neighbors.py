@@ -145,11 +145,16 @@ def knn_query(
     query_k = k + 1 if exclude_self else k
     m = n if queries is None else queries.shape[0]
     if backend == "numba":
-        tree = _build_tree(array, _LEAF_SIZE)
+        order, *nodes = _build_tree(array, _LEAF_SIZE)
+        data = array[order]
         if queries is None:
-            indices, distances = _query_all(array, *tree, query_k)
+            # Queried in tree order, so that consecutive queries touch the same nodes.
+            indices, distances = _query(data, order, *nodes, data, order, query_k)
         else:
-            indices, distances = _query_points(array, *tree, queries, query_k)
+            # In the order given (callers pass pixels in image order, which keeps consecutive
+            # queries close).
+            rows = np.arange(m)
+            indices, distances = _query(data, order, *nodes, queries, rows, query_k)
     else:
         tree = cKDTree(array, balanced_tree=False, compact_nodes=False)
         distances, indices = tree.query(
@@ -366,45 +371,13 @@ def _search(  # pragma: no cover - compiled
             top += 1
 
 
-@njit(cache=True)
-def _tree_ordered(points, order):  # pragma: no cover
-    # Points copied into tree order, so that the points of a leaf are contiguous in memory.
-    data = np.empty(points.shape)
-    for p in range(points.shape[0]):
-        data[p] = points[order[p]]
-    return data
-
-
 @njit(cache=True, parallel=True)
-def _query_all(points, order, start, end, left, low, high, k):  # pragma: no cover
-    # Every point queried, in tree order so that consecutive queries touch the same nodes.
-    # Squared distances are summed as cKDTree sums them and rooted once at the end, as it
-    # does, which makes them bit-identical to cKDTree's.
-    n = points.shape[0]
-    data = _tree_ordered(points, order)
-    out_d = np.empty((n, k))
-    out_i = np.empty((n, k), np.int64)
-    for position in prange(n):
-        best_d = np.empty(k)
-        best_i = np.empty(k, np.int64)
-        stack = np.empty(128, np.int64)
-        bounds = np.empty(128)
-        _search(
-            data[position], data, order, start, end, left, low, high, best_d, best_i, stack, bounds
-        )
-        original = order[position]
-        for j in range(k):
-            out_d[original, j] = np.sqrt(best_d[j])
-            out_i[original, j] = best_i[j]
-    return out_i, out_d
-
-
-@njit(cache=True, parallel=True)
-def _query_points(points, order, start, end, left, low, high, queries, k):  # pragma: no cover
-    # Other points queried, in the order given (callers pass them in image order, which keeps
-    # consecutive queries close); distances as in _query_all.
+def _query(data, order, start, end, left, low, high, queries, rows, k):  # pragma: no cover
+    # The k nearest tree points (data: the points in tree order, so that a leaf's points are
+    # contiguous in memory) of each query, written to output row rows[q]. Squared distances
+    # are summed as cKDTree sums them and rooted once at the end, as it does, which makes
+    # them bit-identical to cKDTree's.
     m = queries.shape[0]
-    data = _tree_ordered(points, order)
     out_d = np.empty((m, k))
     out_i = np.empty((m, k), np.int64)
     for q in prange(m):
@@ -414,6 +387,6 @@ def _query_points(points, order, start, end, left, low, high, queries, k):  # pr
         bounds = np.empty(128)
         _search(queries[q], data, order, start, end, left, low, high, best_d, best_i, stack, bounds)
         for j in range(k):
-            out_d[q, j] = np.sqrt(best_d[j])
-            out_i[q, j] = best_i[j]
+            out_d[rows[q], j] = np.sqrt(best_d[j])
+            out_i[rows[q], j] = best_i[j]
     return out_i, out_d
