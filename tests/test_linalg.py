@@ -28,6 +28,7 @@ from matting.linalg import (
     jacobi,
     multigrid,
     solve,
+    solve_on_support,
 )
 from matting.linalg.solve import _choose_solver
 
@@ -574,3 +575,61 @@ def test_split_system_matches_fancy_indexing():
     dense = matrix.toarray()
     np.testing.assert_allclose(system.toarray(), dense[np.ix_(free, free)])
     np.testing.assert_allclose(right_hand_side, -dense[np.ix_(free, fixed)] @ values[fixed])
+
+
+# --------------------------------------------------------------------------------------------
+# solve_on_support
+# --------------------------------------------------------------------------------------------
+
+
+def _support_case():
+    from matting.laplacian import matting_laplacian
+    from matting.trimap import windows_touching
+
+    rng = np.random.default_rng(11)
+    image = rng.random((10, 14, 3))
+    trimap = np.zeros((10, 14))
+    trimap[:, 9:] = 1.0
+    trimap[2:8, 5:9] = 0.5
+    laplacian = matting_laplacian(image, eps=1e-5, window_mask=windows_touching(trimap == 0.5, 1))
+    known = (trimap != 0.5).ravel().astype(float)
+    diagonal = 100.0 * known + 0.3 * (1 - known) * rng.random(trimap.size)
+    targets = np.where(known > 0, trimap.ravel(), rng.random(trimap.size))
+    return laplacian, trimap, diagonal, diagonal * targets
+
+
+def test_solve_on_support_equals_the_dense_solve_over_all_pixels():
+    laplacian, trimap, diagonal, right = _support_case()
+    dense = np.linalg.solve(laplacian.toarray() + np.diag(diagonal), right)
+    expected = np.clip(dense, 0, 1).reshape(trimap.shape)
+    empty_known = (np.diff(laplacian.indptr) == 0) & (trimap.ravel() != 0.5)
+    assert empty_known.sum() > 20  # pixels left out of the solve, keeping their value
+    for argument in (laplacian, lambda: laplacian):
+        alpha, info = solve_on_support(
+            argument, trimap, diagonal, right, solver="direct", return_info=True
+        )
+        np.testing.assert_allclose(alpha, expected, atol=1e-9)
+        assert info.solver == "direct"
+    # Iterative solvers from a first guess reach the same answer.
+    alpha = solve_on_support(laplacian, trimap, diagonal, right, x0=np.full(trimap.size, 0.5))
+    np.testing.assert_allclose(alpha, expected, atol=1e-5)
+    # The matrix passed in is not modified (the diagonal is added to the split copy).
+    before = laplacian.copy()
+    solve_on_support(laplacian, trimap, diagonal, right, solver="direct")
+    assert abs(laplacian - before).max() == 0
+
+
+def test_solve_on_support_with_an_uncoupled_unknown_pixel():
+    # An unknown pixel with an empty row stores no diagonal entry: its equation is
+    # diagonal_i a_i = right_i.
+    laplacian, trimap, diagonal, right = _support_case()
+    trimap = trimap.copy()
+    trimap[0, 0] = 0.5
+    diagonal, right = diagonal.copy(), right.copy()
+    diagonal[0], right[0] = 2.0, 0.5
+    alpha = solve_on_support(laplacian, trimap, diagonal, right, solver="direct")
+    assert alpha[0, 0] == pytest.approx(0.25)
+    dense = np.linalg.solve(laplacian.toarray() + np.diag(diagonal), right)
+    np.testing.assert_allclose(alpha.ravel()[1:], np.clip(dense, 0, 1)[1:], atol=1e-9)
+    with pytest.raises(ValueError, match="laplacian has shape"):
+        solve_on_support(lambda: laplacian[:-1, :-1], trimap, diagonal, right)

@@ -13,14 +13,20 @@ Preconditioners (each returns an object with ``apply(r) -> z`` and ``aslinearope
 
 :func:`csr_matvec` is the Numba CSR product the solvers use, exported for reuse.
 :func:`solve_hard_constraints` and :func:`solve_soft_constraints` turn a Laplacian and a
-trimap or scribbles into the system and solve it.
+trimap or scribbles into the system and solve it; :func:`solve_on_support` solves a Laplacian
+plus a diagonal data term over the pixels that need it.
 """
 
 from ._common import ConvergenceWarning, SolveInfo
 from ._kernels import csr_matvec
 from .amg import AMGPreconditioner, amg
 from .cg import cg
-from .constraints import solve_hard_constraints, solve_soft_constraints, split_system
+from .constraints import (
+    solve_hard_constraints,
+    solve_on_support,
+    solve_soft_constraints,
+    split_system,
+)
 from .direct import direct_solve
 from .ichol import ICholPreconditioner, ichol
 from .multigrid import MultigridPreconditioner, multigrid
@@ -45,6 +51,7 @@ __all__ = [
     "multigrid",
     "solve",
     "solve_hard_constraints",
+    "solve_on_support",
     "solve_soft_constraints",
     "split_system",
 ]

@@ -15,7 +15,7 @@ from numba import njit
 
 from .._inputs import UNKNOWN, as_finite, as_trimap
 
-__all__ = ["solve_hard_constraints", "solve_soft_constraints", "split_system"]
+__all__ = ["solve_hard_constraints", "solve_on_support", "solve_soft_constraints", "split_system"]
 
 
 def split_system(matrix, free: np.ndarray, fixed_values: np.ndarray):
@@ -74,6 +74,25 @@ def _split_rows(indptr, indices, data, free, new_index, fixed_values):  # pragma
                 total -= data[entry] * fixed_values[indices[entry]]
         right_hand_side[row] = total
     return out_indptr, out_indices, out_data, right_hand_side
+
+
+@njit(cache=True)
+def _add_to_stored_diagonal(indptr, indices, data, values):  # pragma: no cover - compiled
+    # data[i, i] += values[i] in place; False (and nothing changed) if a row stores no
+    # diagonal entry.
+    n = indptr.shape[0] - 1
+    positions = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        positions[i] = -1
+        for k in range(indptr[i], indptr[i + 1]):
+            if indices[k] == i:
+                positions[i] = k
+                break
+        if positions[i] < 0:
+            return False
+    for i in range(n):
+        data[positions[i]] += values[i]
+    return True
 
 
 def _check_laplacian(laplacian, trimap: np.ndarray) -> None:
@@ -198,4 +217,79 @@ def solve_soft_constraints(
     )
     solution, info = result if return_info else (result, None)
     alpha = np.clip(solution, 0.0, 1.0).reshape(constraints.shape)
+    return (alpha, info) if return_info else alpha
+
+
+def solve_on_support(
+    laplacian,
+    trimap: np.ndarray,
+    diagonal: np.ndarray,
+    right_hand_side: np.ndarray,
+    *,
+    x0: np.ndarray | None = None,
+    return_info: bool = False,
+    **options,
+):
+    """Solve ``(L + diag(diagonal)) a = right_hand_side`` over the pixels that need solving.
+
+    The systems of Laplacian methods with soft constraints over known pixels (learning-based
+    matting, information flow): a known pixel whose row of ``L`` is empty is coupled to
+    nothing, so its equation is ``diagonal_i a_i = right_hand_side_i``; the callers make
+    that its trimap value, so it keeps it and is left out. Only the other pixels (the
+    unknown ones and the known ones ``L`` couples) are solved, so the system's size follows
+    the unknown region, not the image.
+
+    Parameters
+    ----------
+    laplacian : scipy.sparse matrix, N x N, or a function of no arguments returning one
+        Symmetric positive semidefinite, N = H*W. Given a function, the matrix is built
+        here and released once the system is split from it, before the solver's set-up.
+    trimap : ndarray, float64 HxW
+        Normalised trimap (0, 0.5, 1): which pixels are known, and the values the pixels
+        left out keep.
+    diagonal, right_hand_side : ndarray, float64, length N
+        The diagonal term and the right-hand side over all pixels; ``diagonal`` must be
+        positive on known pixels with an empty row (with ``right_hand_side_i = diagonal_i
+        t_i`` the solution there is the trimap value ``t_i``).
+    x0 : ndarray, float64, length N, optional
+        First guess of the iterative solvers.
+    return_info : bool
+        Also return the solver's :class:`SolveInfo`.
+    **options
+        Passed to :func:`matting.linalg.solve`.
+
+    Returns
+    -------
+    alpha : ndarray, float64 HxW
+        The solution clipped to [0, 1] on the solved pixels, the trimap elsewhere.
+    """
+    from .solve import solve
+
+    trimap = as_trimap(trimap, require_known=False)
+    if callable(laplacian):
+        laplacian = laplacian()
+    _check_laplacian(laplacian, trimap)
+    values = trimap.ravel()
+    laplacian = scipy.sparse.csr_matrix(laplacian)
+    support = np.flatnonzero((np.diff(laplacian.indptr) > 0) | (values == UNKNOWN))
+    # The diagonal couples no pixels, so it is added to the split system rather than to the
+    # full matrix, which would copy it.
+    matrix, coupling = split_system(laplacian, support, values)
+    del laplacian  # frees the full matrix when it was built here
+    extra = np.asarray(diagonal, dtype=np.float64)[support]
+    if not _add_to_stored_diagonal(matrix.indptr, matrix.indices, matrix.data, extra):
+        matrix = (matrix + scipy.sparse.diags(extra, format="csr")).tocsr()
+    rows, cols = np.divmod(support, trimap.shape[1])
+    result = solve(
+        matrix,
+        coupling + np.asarray(right_hand_side, dtype=np.float64)[support],
+        x0=None if x0 is None else np.asarray(x0, dtype=np.float64)[support],
+        pixel_rows=rows,
+        pixel_cols=cols,
+        return_info=return_info,
+        **options,
+    )
+    solution, info = result if return_info else (result, None)
+    alpha = trimap.copy()
+    alpha.ravel()[support] = np.clip(solution, 0.0, 1.0)
     return (alpha, info) if return_info else alpha

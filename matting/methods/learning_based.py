@@ -3,44 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse
 
 from .._inputs import UNKNOWN, as_finite, image_and_trimap
 from ..laplacian.learning_based import learning_based_laplacian
-from ..linalg.constraints import solve_hard_constraints, split_system
-from ..linalg.solve import solve
+from ..linalg.constraints import solve_hard_constraints, solve_on_support
 from ..trimap import windows_touching
 from ._outputs import method_outputs
 
 __all__ = ["learning_based"]
-
-
-def _solve_soft_on_support(laplacian, trimap, c, solver_options):
-    """Minimise ``a^T L a + c (a - t)^T C (a - t)`` (C: known-pixel indicator) exactly.
-
-    A known pixel whose row of ``L`` is empty is coupled to nothing, so its equation is
-    ``c a_i = c t_i``: it keeps its trimap value. Only the other pixels (the unknown ones and
-    the known ones some window touches) enter the solve, so its size follows the unknown
-    region, not the image.
-    """
-    values = trimap.ravel()
-    known = (values != UNKNOWN).astype(np.float64)
-    support = np.flatnonzero((np.diff(laplacian.indptr) > 0) | (known == 0.0))
-    system = (laplacian + scipy.sparse.diags(c * known, format="csr")).tocsr()
-    matrix, coupling = split_system(system, support, values)
-    right_hand_side = coupling + c * known[support] * values[support]
-    rows, cols = np.divmod(support, trimap.shape[1])
-    solution, info = solve(
-        matrix,
-        right_hand_side,
-        pixel_rows=rows,
-        pixel_cols=cols,
-        return_info=True,
-        **solver_options,
-    )
-    alpha = trimap.copy()
-    alpha.ravel()[support] = np.clip(solution, 0.0, 1.0)
-    return alpha, info
 
 
 def learning_based(
@@ -150,16 +120,31 @@ def learning_based(
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
     unknown = trimap == UNKNOWN
     # Built even without unknown pixels (on an empty window set), so bad options always raise.
-    laplacian = learning_based_laplacian(
-        image, radius=radius, lambda_=lambda_, window_mask=windows_touching(unknown, radius)
-    )
+    # Kept in a list that the solve empties (laplacian.pop), so that the solve holds the only
+    # reference and frees the matrix once its system is split from it.
+    laplacian = [
+        learning_based_laplacian(
+            image, radius=radius, lambda_=lambda_, window_mask=windows_touching(unknown, radius)
+        )
+    ]
     solver_options = {"solver": solver, "rtol": rtol, "maxiter": maxiter}
     if not unknown.any():
         alpha, info = trimap.copy(), None
     elif constraints == "soft":
-        alpha, info = _solve_soft_on_support(laplacian, trimap, float(c), solver_options)
+        # Minimise a^T L a + c (a - t)^T C (a - t), C the known-pixel indicator.
+        known = (trimap != UNKNOWN).astype(np.float64).ravel()
+        alpha, info = solve_on_support(
+            laplacian.pop,
+            trimap,
+            c * known,
+            c * known * trimap.ravel(),
+            return_info=True,
+            **solver_options,
+        )
     else:
-        alpha, info = solve_hard_constraints(laplacian, trimap, return_info=True, **solver_options)
+        alpha, info = solve_hard_constraints(
+            laplacian.pop, trimap, return_info=True, **solver_options
+        )
     alpha[~unknown] = trimap[~unknown]
     return method_outputs(
         image, alpha, info, return_foreground=return_foreground, return_info=return_info
