@@ -148,6 +148,17 @@ def test_constraint_helpers_take_a_laplacian_builder():
         solve_soft_constraints(lambda: laplacian, trimap, 100.0, solver="direct"),
         solve_soft_constraints(laplacian, trimap, 100.0, solver="direct"),
     )
+    # overwrite_laplacian=True may change the matrix (and must give the same answer); without
+    # it the matrix is left alone.
+    before = laplacian.copy()
+    scratch = laplacian.copy()
+    np.testing.assert_allclose(
+        solve_soft_constraints(scratch, trimap, 100.0, solver="direct", overwrite_laplacian=True),
+        solve_soft_constraints(laplacian, trimap, 100.0, solver="direct"),
+        atol=1e-12,
+    )
+    assert abs(laplacian - before).max() == 0
+    assert abs(scratch - before).max() > 0
     with pytest.raises(ValueError, match="laplacian has shape"):
         solve_hard_constraints(lambda: laplacian, trimap[:, 1:])
     with pytest.raises(ValueError, match="laplacian has shape"):

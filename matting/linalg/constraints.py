@@ -174,6 +174,7 @@ def solve_soft_constraints(
     *,
     initial_alpha: np.ndarray | None = None,
     return_info: bool = False,
+    overwrite_laplacian: bool = False,
     **options,
 ):
     """Minimise ``a^T L a + lambda_ (a - b_S)^T D_S (a - b_S)`` over all pixels.
@@ -187,6 +188,10 @@ def solve_soft_constraints(
         Constraint weight (Levin et al.'s code uses 100).
     initial_alpha : ndarray, float64 HxW, optional
         A guess (e.g. a coarse solution) the iterative solvers start from.
+    overwrite_laplacian : bool
+        Allow the constraint weights to be added to the Laplacian's diagonal in place
+        (as scipy's ``overwrite_a``): saves a copy of the whole matrix, which is then
+        changed. For callers whose Laplacian serves nothing else.
 
     Returns
     -------
@@ -202,12 +207,18 @@ def solve_soft_constraints(
         _check_laplacian(laplacian, constraints)
     constrained = (constraints != UNKNOWN).ravel().astype(np.float64)
     values = np.where(constraints == UNKNOWN, 0.0, constraints).ravel()
-    system = scipy.sparse.csr_matrix(laplacian) + scipy.sparse.diags(
-        lambda_ * constrained, format="csr"
+    system = scipy.sparse.csr_matrix(laplacian)
+    del laplacian
+    # Where the caller allows it, the constraint weights go onto the diagonal in place
+    # rather than into a copy of the whole matrix.
+    in_place = overwrite_laplacian and _add_to_stored_diagonal(
+        system.indptr, system.indices, system.data, lambda_ * constrained
     )
+    if not in_place:
+        system = (system + scipy.sparse.diags(lambda_ * constrained, format="csr")).tocsr()
     pixel_rows, pixel_cols = np.divmod(np.arange(constraints.size), constraints.shape[1])
     result = solve(
-        system.tocsr(),
+        system,
         lambda_ * constrained * values,
         x0=None if initial_alpha is None else np.ravel(initial_alpha),
         pixel_rows=pixel_rows,

@@ -634,7 +634,9 @@ def closed_form(
     if trimap is not None:
         solve_constraints = solve_hard_constraints
     else:
-        solve_constraints = partial(solve_soft_constraints, lambda_=lambda_)
+        solve_constraints = partial(
+            solve_soft_constraints, lambda_=lambda_, overwrite_laplacian=True
+        )
     solver_options = {"solver": solver, "rtol": rtol, "maxiter": maxiter}
     alpha, info = _coarse_to_fine(
         image,

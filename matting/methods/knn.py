@@ -119,10 +119,13 @@ def knn(
     lambda_ = as_finite(lambda_, "lambda_")
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
-    # Built even without unknown pixels, so that bad options are always reported.
-    laplacian = knn_laplacian(
-        image, n_neighbors=n_neighbors, features=features, spatial_weight=spatial_weight
-    )
+    # Built even without unknown pixels, so that bad options are always reported. Kept in a
+    # list that the solve empties (laplacian.pop), so that the solve owns the only reference.
+    laplacian = [
+        knn_laplacian(
+            image, n_neighbors=n_neighbors, features=features, spatial_weight=spatial_weight
+        )
+    ]
     unknown = trimap == UNKNOWN
     if not unknown.any():
         alpha, info = trimap.copy(), None
@@ -134,9 +137,11 @@ def knn(
             "return_info": True,
         }
         if constraints == "soft":
-            alpha, info = solve_soft_constraints(laplacian, trimap, lambda_, **options)
+            alpha, info = solve_soft_constraints(
+                laplacian.pop, trimap, lambda_, overwrite_laplacian=True, **options
+            )
         else:
-            alpha, info = solve_hard_constraints(laplacian, trimap, **options)
+            alpha, info = solve_hard_constraints(laplacian.pop, trimap, **options)
         # Soft constraints leave known pixels near, not at, their values.
         alpha[~unknown] = trimap[~unknown]
     return (alpha, info) if return_info else alpha
