@@ -345,6 +345,17 @@ def test_transparency_detection():
 # --------------------------------------------------------------------------------------------
 
 
+def _dense_information_flow(image, trimap, estimate, confidence):
+    # The paper's linear system over all pixels, k_cm = 6, k_u = 4, default weights, solved
+    # densely and clipped: (L + 100 T + 0.05 H) a = 100 T t + 0.05 H a_hat.
+    laplacian = information_flow_laplacian(image, trimap, k_cm=6, k_u=4).toarray()
+    known = (trimap != 0.5).ravel().astype(float)
+    values = np.where(trimap == 0.5, 0.0, trimap).ravel()
+    system = laplacian + np.diag(100 * known + 0.05 * confidence.ravel())
+    right = 100 * known * values + 0.05 * confidence.ravel() * estimate.ravel()
+    return np.clip(np.linalg.solve(system, right), 0, 1).reshape(trimap.shape)
+
+
 def test_solve_on_support_matches_a_dense_solve_over_all_pixels():
     image, trimap = _tiny_case(4, (10, 12))
     alpha = information_flow(
@@ -359,13 +370,8 @@ def test_solve_on_support_matches_a_dense_solve_over_all_pixels():
         post_trim=False,
         solver="direct",
     )
-    laplacian = information_flow_laplacian(image, trimap, k_cm=6, k_u=4).toarray()
     estimate, confidence = _dense_known_to_unknown(image, trimap, k=3)
-    known = (trimap != 0.5).ravel().astype(float)
-    values = np.where(trimap == 0.5, 0.0, trimap).ravel()
-    system = laplacian + np.diag(100 * known + 0.05 * confidence.ravel())
-    right = 100 * known * values + 0.05 * confidence.ravel() * estimate.ravel()
-    expected = np.clip(np.linalg.solve(system, right), 0, 1).reshape(trimap.shape)
+    expected = _dense_information_flow(image, trimap, estimate, confidence)
     unknown = trimap == 0.5
     np.testing.assert_allclose(alpha[unknown], expected[unknown], atol=1e-6)
     np.testing.assert_array_equal(alpha[~unknown], trimap[~unknown])
@@ -386,14 +392,9 @@ def test_patch_trimmed_pixels_enter_the_known_to_unknown_term():
     assert moved.sum() >= 20 and np.all(trimmed[:, 5:7] == 0.5)
     options = {"k_cm": 6, "k_ku": 3, "k_u": 4, "known_to_unknown": True, "trim_edges": False}
     alpha = information_flow(image, trimap, post_trim=False, solver="direct", **options)
-    laplacian = information_flow_laplacian(image, trimap, k_cm=6, k_u=4).toarray()
     estimate, confidence = _dense_known_to_unknown(image, trimmed, k=3)
     estimate[moved], confidence[moved] = trimmed[moved], 1.0
-    known = (trimap != 0.5).ravel().astype(float)
-    values = np.where(trimap == 0.5, 0.0, trimap).ravel()
-    system = laplacian + np.diag(100 * known + 0.05 * confidence.ravel())
-    right = 100 * known * values + 0.05 * confidence.ravel() * estimate.ravel()
-    expected = np.clip(np.linalg.solve(system, right), 0, 1).reshape(trimap.shape)
+    expected = _dense_information_flow(image, trimap, estimate, confidence)
     unknown = trimap == 0.5
     np.testing.assert_allclose(alpha[unknown], expected[unknown], atol=1e-6)
     # Without patch trimming the answer differs (the term above is what changed it).
