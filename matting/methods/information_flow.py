@@ -482,23 +482,22 @@ def trim_from_patches(
     trimmed = trimap.copy()
     flat = trimap.ravel()
     unknown = np.flatnonzero(flat == UNKNOWN)
+    sides = [np.flatnonzero(flat == value) for value in (1.0, 0.0)]
+    if unknown.size == 0 or min(known.size for known in sides) == 0:
+        return trimmed
     size = 2 * radius + 1
     mean_colours = ndimage.uniform_filter(image, size=(size, size, 1), mode="nearest")
     mean_colours = mean_colours.reshape(-1, 3)
-    closest = []
-    for value in (1.0, 0.0):
-        known = np.flatnonzero(flat == value)
-        if unknown.size == 0 or known.size == 0:
-            return trimmed
-        neighbours = _neighbours_among(
-            mean_colours, known, unknown, min(n_neighbors, known.size), False
+    foreground, background = (
+        _closest_patch_distance(
+            image,
+            unknown,
+            _neighbours_among(mean_colours, known, unknown, min(n_neighbors, known.size), False),
+            radius,
+            PATCH_COVARIANCE_REGULARISER,
         )
-        closest.append(
-            _closest_patch_distance(
-                image, unknown, neighbours, radius, PATCH_COVARIANCE_REGULARISER
-            )
-        )
-    foreground, background = closest
+        for known in sides
+    )
     trimmed.ravel()[unknown[(foreground < match_distance) & (background > reject_distance)]] = 1.0
     trimmed.ravel()[unknown[(background < match_distance) & (foreground > reject_distance)]] = 0.0
     return trimmed
