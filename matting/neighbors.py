@@ -312,80 +312,70 @@ def _squared_distance(point, query, dims):  # pragma: no cover
     return total
 
 
-@njit(cache=True, inline="always")
-def _search(  # pragma: no cover - compiled
-    query, data, order, start, end, left, low, high, best_d, best_i, stack, bounds
-):
-    # Depth-first search, nearer child first, keeping the k best squared distances sorted by
-    # insertion (best_d and best_i, of length k, are overwritten).
-    dims = data.shape[1]
-    k = best_d.shape[0]
-    best_d[:] = np.inf
-    best_i[:] = -1
-    stack[0] = 0
-    bounds[0] = 0.0
-    top = 1
-    worst = np.inf
-    while top > 0:
-        top -= 1
-        node = stack[top]
-        if bounds[top] > worst:
-            continue
-        child = left[node]
-        if child < 0:
-            for p in range(start[node], end[node]):
-                distance = _squared_distance(data[p], query, dims)
-                if distance < worst:
-                    j = k - 1
-                    while j > 0 and best_d[j - 1] > distance:
-                        best_d[j] = best_d[j - 1]
-                        best_i[j] = best_i[j - 1]
-                        j -= 1
-                    best_d[j] = distance
-                    best_i[j] = order[p]
-                    worst = best_d[k - 1]
-            continue
-        bound_a = 0.0
-        bound_b = 0.0
-        for c in range(dims):
-            value = query[c]
-            if value < low[child, c]:
-                bound_a += (low[child, c] - value) ** 2
-            elif value > high[child, c]:
-                bound_a += (value - high[child, c]) ** 2
-            if value < low[child + 1, c]:
-                bound_b += (low[child + 1, c] - value) ** 2
-            elif value > high[child + 1, c]:
-                bound_b += (value - high[child + 1, c]) ** 2
-        if bound_a <= bound_b:
-            near, far, near_bound, far_bound = child, child + 1, bound_a, bound_b
-        else:
-            near, far, near_bound, far_bound = child + 1, child, bound_b, bound_a
-        if far_bound <= worst:
-            stack[top] = far
-            bounds[top] = far_bound
-            top += 1
-        if near_bound <= worst:
-            stack[top] = near
-            bounds[top] = near_bound
-            top += 1
-
-
 @njit(cache=True, parallel=True)
 def _query(data, order, start, end, left, low, high, queries, rows, k):  # pragma: no cover
     # The k nearest tree points (data: the points in tree order, so that a leaf's points are
-    # contiguous in memory) of each query, written to output row rows[q]. Squared distances
-    # are summed as cKDTree sums them and rooted once at the end, as it does, which makes
-    # them bit-identical to cKDTree's.
+    # contiguous in memory) of each query, written to output row rows[q]: depth-first
+    # search, nearer child first, keeping the k best squared distances sorted by insertion.
+    # Squared distances are summed as cKDTree sums them and rooted once at the end, as it
+    # does, which makes them bit-identical to cKDTree's.
+    dims = data.shape[1]
     m = queries.shape[0]
     out_d = np.empty((m, k))
     out_i = np.empty((m, k), np.int64)
     for q in prange(m):
-        best_d = np.empty(k)
-        best_i = np.empty(k, np.int64)
+        query = queries[q]
+        best_d = np.full(k, np.inf)
+        best_i = np.full(k, -1, np.int64)
         stack = np.empty(128, np.int64)
         bounds = np.empty(128)
-        _search(queries[q], data, order, start, end, left, low, high, best_d, best_i, stack, bounds)
+        stack[0] = 0
+        bounds[0] = 0.0
+        top = 1
+        worst = np.inf
+        while top > 0:
+            top -= 1
+            node = stack[top]
+            if bounds[top] > worst:
+                continue
+            child = left[node]
+            if child < 0:
+                for p in range(start[node], end[node]):
+                    distance = _squared_distance(data[p], query, dims)
+                    if distance < worst:
+                        j = k - 1
+                        while j > 0 and best_d[j - 1] > distance:
+                            best_d[j] = best_d[j - 1]
+                            best_i[j] = best_i[j - 1]
+                            j -= 1
+                        best_d[j] = distance
+                        best_i[j] = order[p]
+                        worst = best_d[k - 1]
+                continue
+            bound_a = 0.0
+            bound_b = 0.0
+            for c in range(dims):
+                value = query[c]
+                if value < low[child, c]:
+                    bound_a += (low[child, c] - value) ** 2
+                elif value > high[child, c]:
+                    bound_a += (value - high[child, c]) ** 2
+                if value < low[child + 1, c]:
+                    bound_b += (low[child + 1, c] - value) ** 2
+                elif value > high[child + 1, c]:
+                    bound_b += (value - high[child + 1, c]) ** 2
+            if bound_a <= bound_b:
+                near, far, near_bound, far_bound = child, child + 1, bound_a, bound_b
+            else:
+                near, far, near_bound, far_bound = child + 1, child, bound_b, bound_a
+            if far_bound <= worst:
+                stack[top] = far
+                bounds[top] = far_bound
+                top += 1
+            if near_bound <= worst:
+                stack[top] = near
+                bounds[top] = near_bound
+                top += 1
         for j in range(k):
             out_d[rows[q], j] = np.sqrt(best_d[j])
             out_i[rows[q], j] = best_i[j]
