@@ -273,6 +273,13 @@ def solve_on_support(
     -------
     alpha : ndarray, float64 HxW
         The solution clipped to [0, 1] on the solved pixels, the trimap elsewhere.
+
+    References
+    ----------
+    .. [1] Y. Zheng, C. Kambhamettu, "Learning Based Digital Matting", ICCV 2009 (the
+       objective ``a^T L a + c (a - t)^T C (a - t)``).
+    .. [2] Y. Aksoy, T. O. Aydin, M. Pollefeys, "Designing Effective Inter-Pixel Information
+       Flow for Natural Image Matting", CVPR 2017 (the same form with a K-to-U data term).
     """
     from .solve import solve
 

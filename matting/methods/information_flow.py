@@ -472,6 +472,12 @@ def trim_from_patches(
     ValueError
         For a bad image or trimap, ``n_neighbors`` or ``radius`` not positive integers, or
         distances that are negative or not finite.
+
+    References
+    ----------
+    .. [1] Y. Aksoy, T. O. Aydin and M. Pollefeys, "Designing Effective Inter-Pixel
+       Information Flow for Natural Image Matting", CVPR 2017 (trimap trimming; thresholds
+       and window size from the authors' public code, ``patchBasedTrimming.m``).
     """
     image = as_image(image)
     trimap = as_trimap(trimap, image.shape[:2], require_known=False)
