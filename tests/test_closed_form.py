@@ -165,6 +165,37 @@ def test_constraint_helpers_take_a_laplacian_builder():
         solve_soft_constraints(lambda: laplacian, trimap[:, 1:], 100.0)
 
 
+def test_soft_constraints_precondition_constrained_rows_by_their_diagonal(monkeypatch):
+    # With incomplete Cholesky, the rows lambda pins get Jacobi (ichol's diagonal_rows),
+    # unless the caller's options say otherwise; the answer is the direct solver's.
+    import importlib
+
+    from matting.laplacian import matting_laplacian
+    from matting.linalg import ichol, solve_soft_constraints
+
+    # (matting.linalg.solve the attribute is the function; the module is imported by name.)
+    solve_module = importlib.import_module("matting.linalg.solve")
+    seen = []
+
+    def recording_ichol(matrix, **options):
+        seen.append(options.get("diagonal_rows"))
+        return ichol(matrix, **options)
+
+    monkeypatch.setattr(solve_module, "ichol", recording_ichol)
+    composite = synthetic_composite((40, 50), seed=2)
+    laplacian = matting_laplacian(composite.image)
+    exact = solve_soft_constraints(laplacian, composite.trimap, 100.0, solver="direct")
+    alpha = solve_soft_constraints(laplacian, composite.trimap, 100.0, solver="ichol", rtol=1e-10)
+    np.testing.assert_allclose(alpha, exact, atol=1e-6)
+    np.testing.assert_array_equal(seen[0], (composite.trimap != 0.5).ravel())
+    solve_soft_constraints(
+        laplacian, composite.trimap, 100.0, solver="ichol", options={"diagonal_rows": None}
+    )
+    assert seen[1] is None
+    solve_soft_constraints(laplacian, composite.trimap, 100.0, solver="jacobi")
+    assert len(seen) == 2
+
+
 def test_affine_upsampling_reproduces_an_alpha_linear_in_colour():
     from matting._pyramid import affine_upsample, downsample
 

