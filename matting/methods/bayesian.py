@@ -49,6 +49,12 @@ _COVARIANCE_REGULARISER = 1e-6
 #: in turn, so the window grows to at most about 4x its side.
 _GROWTH = (1.0, 1.5, 2.0, 3.0, 4.0)
 
+#: Fixed starting alphas of the F, B / alpha alternation, tried for every cluster pair after the
+#: paper's start (the window's mean alpha) and the projection of C onto the two cluster means.
+#: The alternation climbs to a local maximum of the likelihood; starts spread over [0, 1] find
+#: the pair's best one more often (see the Notes of ``bayesian``).
+_STARTS = np.array([0.1, 0.9])
+
 
 # --------------------------------------------------------------------------------------------
 # Small dense linear algebra, written out so Numba keeps everything in registers/stack.
@@ -172,7 +178,7 @@ def _cluster_statistics(points, weights, labels, label, mean, cov):
 
 
 @njit(cache=True)
-def _cluster(points, weights, max_clusters, min_variance, labels, means, covariances):
+def _cluster(points, weights, max_clusters, min_variance, labels, means, covariances, shares):
     """Weighted Orchard-Bouman clustering; returns the number of clusters.
 
     Start with one cluster; repeatedly take the cluster with the largest key, the largest
@@ -181,8 +187,10 @@ def _cluster(points, weights, max_clusters, min_variance, labels, means, covaria
     plane through its weighted mean orthogonal to the corresponding eigenvector (points with
     ``e.x > e.mean`` form the new cluster). Stop when the largest key is at most
     ``min_variance`` or there are ``max_clusters`` clusters. ``covariances`` receives the
-    covariances normalised by each cluster's own weight.
-    ``labels``, ``means`` and ``covariances`` (``max_clusters`` rows) are filled in place.
+    covariances normalised by each cluster's own weight, ``shares`` each cluster's weight as a
+    fraction of the total (the mixture weights; they sum to 1).
+    ``labels``, ``means``, ``covariances`` and ``shares`` (``max_clusters`` rows) are filled in
+    place.
     ``weights`` must be positive.
     """
     n = points.shape[0]
@@ -191,6 +199,7 @@ def _cluster(points, weights, max_clusters, min_variance, labels, means, covaria
     axes = np.empty((max_clusters, 3))
     grand_total = _cluster_statistics(points, weights, labels, 0, means[0], covariances[0])
     eigenvalues[0] = _principal_axis(covariances[0], axes[0])
+    shares[0] = 1.0
     count = 1
     while count < max_clusters:
         target = 0
@@ -219,6 +228,7 @@ def _cluster(points, weights, max_clusters, min_variance, labels, means, covaria
         for c in (target, count):
             share = _cluster_statistics(points, weights, labels, c, means[c], covariances[c])
             share /= grand_total
+            shares[c] = share
             eigenvalues[c] = share * _principal_axis(covariances[c], axes[c])
         count += 1
     return count
@@ -322,6 +332,21 @@ def _solve_pair(
     return likelihood, alpha
 
 
+@njit(cache=True)
+def _projected_alpha(colour, foreground, background, fallback):
+    """Alpha of eq. 10 for given F and B: C projected onto the line through B and F, clipped
+    to [0, 1]; ``fallback`` when F and B (nearly) coincide."""
+    numerator = 0.0
+    denominator = 0.0
+    for i in range(3):
+        d = foreground[i] - background[i]
+        numerator += (colour[i] - background[i]) * d
+        denominator += d * d
+    if denominator > 1e-12:
+        return min(1.0, max(0.0, numerator / denominator))
+    return fallback
+
+
 @njit(cache=True, parallel=True)
 def _solve_front(
     image,
@@ -409,14 +434,16 @@ def _solve_front(
         labels_f = np.empty(n_f, np.int64)
         means_f = np.empty((max_clusters, 3))
         covs_f = np.empty((max_clusters, 3, 3))
+        shares_f = np.empty(max_clusters)
         labels_b = np.empty(n_b, np.int64)
         means_b = np.empty((max_clusters, 3))
         covs_b = np.empty((max_clusters, 3, 3))
+        shares_b = np.empty(max_clusters)
         count_f = _cluster(
-            points_f, weights_f, max_clusters, min_variance, labels_f, means_f, covs_f
+            points_f, weights_f, max_clusters, min_variance, labels_f, means_f, covs_f, shares_f
         )
         count_b = _cluster(
-            points_b, weights_b, max_clusters, min_variance, labels_b, means_b, covs_b
+            points_b, weights_b, max_clusters, min_variance, labels_b, means_b, covs_b, shares_b
         )
         # Precisions (inverse covariances) of all clusters, regularised.
         for c in range(count_f):
@@ -431,28 +458,39 @@ def _solve_front(
         colour = image[y, x]
         f_try = np.empty(3)
         b_try = np.empty(3)
+        starts = np.empty(_STARTS.size + 2)
+        starts[0] = alpha0
+        starts[2:] = _STARTS
         best = -np.inf
         for i in range(count_f):
             for j in range(count_b):
-                likelihood, a = _solve_pair(
-                    colour,
-                    means_f[i],
-                    covs_f[i],
-                    means_b[j],
-                    covs_b[j],
-                    alpha0,
-                    inv_var_c,
-                    max_iterations,
-                    min_change,
-                    f_try,
-                    b_try,
-                )
-                if likelihood > best:
-                    best = likelihood
-                    out_alpha[k] = a
-                    for c in range(3):
-                        out_foreground[k, c] = f_try[c]
-                        out_background[k, c] = b_try[c]
+                # The pair's prior weight: the log of the two clusters' mixture weights.
+                log_weight = math.log(shares_f[i]) + math.log(shares_b[j])
+                # Several starts of the alternation, the most likely result kept (ties: the
+                # earlier start): the window's mean alpha (the paper's), alpha from C and the
+                # two cluster means (eq. 10 with F and B at the means), then _STARTS.
+                starts[1] = _projected_alpha(colour, means_f[i], means_b[j], alpha0)
+                for start in range(starts.size):
+                    likelihood, a = _solve_pair(
+                        colour,
+                        means_f[i],
+                        covs_f[i],
+                        means_b[j],
+                        covs_b[j],
+                        starts[start],
+                        inv_var_c,
+                        max_iterations,
+                        min_change,
+                        f_try,
+                        b_try,
+                    )
+                    likelihood += log_weight
+                    if likelihood > best:
+                        best = likelihood
+                        out_alpha[k] = a
+                        for c in range(3):
+                            out_foreground[k, c] = f_try[c]
+                            out_background[k, c] = b_try[c]
         out_solved[k] = True
 
 
@@ -521,7 +559,8 @@ def bayesian(
     foreground and background colours nearby (known pixels and unknown pixels solved before).
     For every pair of a foreground and a background cluster, F and B (a 6x6 linear system,
     eq. 9 of the paper) and alpha (projection of C onto the segment FB, eq. 10) are
-    re-estimated in turn until the log-likelihood settles; the most likely pair wins.
+    re-estimated in turn until the log-likelihood settles; the most likely pair (its
+    likelihood plus the log of the two clusters' mixture weights) wins.
 
     Parameters
     ----------
@@ -568,8 +607,8 @@ def bayesian(
     Samples: each known or solved pixel in the window contributes its foreground colour
     (the image on known foreground, the estimate F on solved pixels) with weight
     ``alpha^2 g`` and its background colour with weight ``(1 - alpha)^2 g``, where ``g`` is
-    the spatial Gaussian of standard deviation ``sigma``. The initial alpha of the
-    alternation is the mean alpha of those pixels.
+    the spatial Gaussian of standard deviation ``sigma``. The paper's initial alpha of the
+    alternation is the mean alpha of those pixels (other starts are added, see below).
 
     Clustering follows Orchard and Bouman (1991) with weights, as the paper does: the cluster
     with the largest weighted squared deviation along its principal axis (largest eigenvalue
@@ -580,7 +619,34 @@ def bayesian(
     principal axis exceeds 0.1), or at 5 clusters (25 pairs). The threshold was chosen with
     the benchmark: tighter clusters cost time and, on most images, accuracy. Each cluster's
     prior is a Gaussian with its weighted mean and covariance (normalised by its weight),
-    with 1e-6 added to the diagonal so that single-colour clusters stay invertible.
+    with 1e-6 added to the diagonal so that single-colour clusters stay invertible. (The
+    authors' addendum on the project page adds sigma_C^2 instead; with sigma_C = 0.01 that is
+    1e-4, which let F and B drift from the samples and measured worse on every benchmark
+    image, e.g. SAD 1.87x closed-form's on plasticbag against 1.38x.)
+
+    Choosing the pair. The paper models each side's colours as a mixture of Gaussians (one per
+    cluster) and keeps the pair with the largest likelihood, without saying how the mixture
+    weights enter. Here a pair's score is its maximised log-likelihood plus
+    ``log w_F + log w_B``, where ``w`` is the cluster's share of its side's total sample
+    weight: the log prior of picking that mixture component. Without it a cluster of a few
+    outlying samples wins as easily as the dominant one. The Gaussian normalisation
+    ``-log|Sigma|/2`` is left out, as in the paper's L(F) and L(B): it is unbounded for the
+    (near) single-colour clusters that Orchard-Bouman produces and measured worse (SAD on
+    donkey 1.28x closed-form's against 1.19x).
+
+    Solving a pair. The alternation of eq. 9 and eq. 10 climbs to a local maximum of the
+    likelihood, and which one depends on the starting alpha. The paper starts from the mean
+    alpha of the neighbourhood; here each pair is also started from the alpha that eq. 10
+    gives with F and B at the two cluster means, and from 0.1 and 0.9, and the most likely of
+    the results is kept, so the answer is the pair's best maximum among those found (never less
+    likely than the paper's single start).
+
+    Measured on the benchmark composites (SAD over the unknown region as a multiple of
+    closed-form matting's; donkey, elephant, pineapple, plasticbag at 0.3 MP): the paper's
+    single start and unweighted pairs 1.19, 1.36, 1.00, 1.38; mixture weights alone 1.16,
+    1.21, 1.02, 1.49; the four starts alone 1.22, 1.44, 1.01, 1.19; both 1.17, 1.25, 1.03,
+    1.28. Both also lowered the error on the same images at 0.15 and 0.5 MP (geometric mean
+    of the ratios over those 8 cases and 8 synthetic composites 0.90 -> 0.85).
 
     Deviations from the paper, for speed and robustness:
 
