@@ -95,12 +95,15 @@ def knn(
     ``solver="auto"`` runs incomplete-Cholesky PCG for soft constraints and algebraic
     multigrid (smoothed aggregation) PCG for hard ones, measured fastest on these systems.
     On four ~0.3 MP photographs (2 cores, rtol 1e-7; solver setup plus iterations), soft
-    constraints over all ~300k pixels took 0.4-1.1 s with ichol, 1.3-2.1 s with AMG (its
-    setup alone 0.9-1.6 s) and 3-11 s with geometric multigrid (the KNN graph is not a
-    grid); hard constraints over the 31k-74k unknowns took 0.12-0.36 s with AMG, 0.07-0.42 s
-    with ichol and 0.17-0.53 s with the direct solver. Soft and hard constraints gave errors
-    to ground truth within 0.5% of each other. Building the Laplacian (mostly the
-    neighbour search) takes about 1.1-1.6 s of the total at that size.
+    constraints over all ~300k pixels took 0.27-0.82 s with ichol (factored on the unknown
+    pixels only, Jacobi on the known ones that lambda pins: see
+    :func:`matting.linalg.solve_soft_constraints`; 0.4-1.1 s factoring every row),
+    1.3-2.1 s with AMG (its setup alone 0.9-1.6 s) and 3-11 s with geometric multigrid (the
+    KNN graph is not a grid); hard constraints over the 31k-74k unknowns took 0.12-0.36 s
+    with AMG, 0.07-0.42 s with ichol and 0.17-0.53 s with the direct solver. Soft and hard
+    constraints gave errors to ground truth within 0.5% of each other. Building the
+    Laplacian (mostly the neighbour search, 0.7-1.5 s) takes about 0.9-1.6 s of the total
+    at that size.
 
     References
     ----------
