@@ -12,6 +12,7 @@ from matting.laplacian.information_flow import (
     lle_weights,
 )
 from matting.methods.information_flow import (
+    _histogram10,
     information_flow,
     looks_highly_transparent,
     trim_from_edges,
@@ -202,11 +203,78 @@ def test_information_flow_laplacian_is_the_weighted_sum():
     local = matting_laplacian(image, eps=1e-5, window_mask=windows_touching(trimap == 0.5, 1))
     expected = (
         2.0 * _dense_color_mixture(image, trimap, k=6)
-        + 3.0 * local.toarray()
+        + 3.0 / 9.0 * local.toarray()
         + 0.5 * _dense_intra_unknown(image, trimap, k=4)
     )
     np.testing.assert_allclose(laplacian.toarray(), expected, atol=1e-5 * np.abs(expected).max())
     assert abs(laplacian - laplacian.T).max() < 1e-10
+
+
+def _authors_local_laplacian(image, window_mask, eps):
+    # The authors' local flow (mattingAffinity.m, affinityMatrixToLaplacian.m), densely:
+    # window affinities (1 + (c_p - mu)^T (Sigma + eps/9 I)^-1 (c_q - mu)) / 9 summed over
+    # the active windows, W + W^T, each row divided by its sum (left alone below 0.05), and
+    # the Laplacian diag(row sums) - W of that row-normalised matrix.
+    height, width, _ = image.shape
+    n = height * width
+    affinity = np.zeros((n, n))
+    for y in range(1, height - 1):
+        for x in range(1, width - 1):
+            if not window_mask[y, x]:
+                continue
+            rows, cols = np.mgrid[y - 1 : y + 2, x - 1 : x + 2]
+            pixels = (rows * width + cols).ravel()
+            colours = image[rows, cols].reshape(9, 3)
+            centred = colours - colours.mean(axis=0)
+            covariance = centred.T @ centred / 9 + eps / 9 * np.eye(3)
+            affinity[np.ix_(pixels, pixels)] += (
+                1 + centred @ np.linalg.solve(covariance, centred.T)
+            ) / 9
+    affinity = affinity + affinity.T
+    sums = affinity.sum(axis=1)
+    sums[sums < 0.05] = 1.0
+    affinity = affinity / sums[:, np.newaxis]
+    return np.diag(affinity.sum(axis=1)) - affinity
+
+
+def test_local_flow_is_the_authors_normalised_matting_affinity():
+    # On every unknown pixel at least two pixels from the image border (so in 9 windows
+    # lying inside the image) the local flow's row is the authors' row-normalised one, i.e.
+    # the matting Laplacian's row over 9.
+    rng = np.random.default_rng(11)
+    image = rng.random((10, 12, 3))
+    trimap = np.full((10, 12), 0.5)
+    trimap[:, :4] = 0.0
+    trimap[:, -4:] = 1.0
+    mask = windows_touching(trimap == 0.5, 1)
+    laplacian = information_flow_laplacian(image, trimap, sigma_cm=0.0, sigma_iu=0.0, eps=1e-6)
+    expected = _authors_local_laplacian(image, mask, 1e-6)
+    inner = np.zeros(trimap.shape, dtype=bool)
+    inner[2:-2, 2:-2] = trimap[2:-2, 2:-2] == 0.5
+    assert inner.sum() == 24
+    rows = np.flatnonzero(inner)
+    np.testing.assert_allclose(
+        laplacian.toarray()[rows], expected[rows], atol=1e-8 * np.abs(expected).max()
+    )
+    # ... which is a ninth of Levin et al.'s matting Laplacian (not the whole of it).
+    levin = matting_laplacian(image, eps=1e-6, window_mask=mask).toarray()
+    np.testing.assert_allclose(expected[rows], levin[rows] / 9, atol=1e-8 * np.abs(levin).max())
+
+
+def test_trim_from_edges_breaks_ties_in_column_major_order():
+    # A background pixel to the left and a foreground pixel above, equally near and of the
+    # same colour: the authors' MATLAB code scans the window column by column, so the left
+    # (background) one comes first.
+    image = np.full((3, 3, 3), 0.5)
+    trimap = np.full((3, 3), 0.5)
+    trimap[0, 1] = 1.0
+    trimap[1, 0] = 0.0
+    trimap[0, 0] = trimap[0, 2] = trimap[2, 0] = 0.25  # stay unknown (any in-between value)
+    trimmed = trim_from_edges(image, trimap)
+    assert trimmed[1, 1] == 0.0
+    # Transposed, the foreground one is now to the left and wins.
+    trimmed = trim_from_edges(image.transpose(1, 0, 2), trimap.T)
+    assert trimmed[1, 1] == 1.0
 
 
 def test_trim_from_edges():
@@ -325,6 +393,13 @@ def test_trim_from_patches_labels_pure_windows_only():
     np.testing.assert_array_equal(trimmed[:, 5:7], 0.5)
     np.testing.assert_array_equal(trimmed[:, :4], 0.0)
     np.testing.assert_array_equal(trimmed[:, 8:], 1.0)
+
+
+def test_transparency_histograms_use_imhist_bins():
+    # MATLAB's imhist(x, 10) on floats: bins centred on 0, 1/9, ..., 1, edges at
+    # (k + 1/2) / 9, so 0.05 falls in the first bin and 0.06 in the second, 0.95 in the last.
+    values = np.array([0.0, 0.05, 0.06, 0.45, 0.94, 0.95, 1.0])
+    np.testing.assert_array_equal(_histogram10(values), [2, 1, 0, 0, 1, 0, 0, 0, 1, 2])
 
 
 def test_transparency_detection():

@@ -20,7 +20,10 @@ intra-U flow, :func:`intra_unknown_laplacian`
     with weak position, with the KNN-matting kernel: a Laplacian :math:`L_{IU}`.
 local flow
     The closed-form matting Laplacian :func:`matting.laplacian.matting_laplacian` over the
-    3x3 windows touching the unknown region.
+    3x3 windows touching the unknown region, divided by the window size 9: the authors' code
+    normalises each pixel's local affinities to sum to one, as the colour-mixture weights
+    do, and a pixel inside the region lies in 9 windows whose affinities sum to 2 x 9 once
+    symmetrised (see :func:`information_flow_laplacian`).
 
 :func:`information_flow_laplacian` sums the three Laplacians with their weights; the K-to-U
 flow is a data term, not a Laplacian, and enters the linear system of
@@ -47,6 +50,7 @@ from .knn import assemble_knn_laplacian
 
 __all__ = [
     "LLE_CONDITIONER",
+    "LOCAL_WINDOW_SIZE",
     "color_mixture_laplacian",
     "flow_features",
     "information_flow_laplacian",
@@ -59,6 +63,10 @@ __all__ = [
 #: 1e-10). With 20 neighbours in 3-D colour the Gram matrix has rank 3 at most; this picks the
 #: smallest-norm mixture among the exact ones.
 LLE_CONDITIONER = 1e-10
+
+#: Pixels per window of the local flow (3x3); its matting Laplacian is divided by this, the
+#: sum of each pixel's normalised local affinities (see :func:`information_flow_laplacian`).
+LOCAL_WINDOW_SIZE = 9
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,6 +371,18 @@ def information_flow_laplacian(
     :math:`\\sigma_{CM} L_{CM} + \\sigma_L L_L + \\sigma_{IU} L_{IU}` (the paper's energy
     without its K-to-U and trimap terms).
 
+    The local flow :math:`L_L` is the matting Laplacian of Levin et al. (3x3 windows, those
+    touching the unknown region) divided by the window size, 9. The authors' code
+    (``mattingAffinity.m``) sums the window affinities
+    :math:`(1 + (c_p - \\mu)^T (\\Sigma + \\varepsilon / 9 I)^{-1} (c_q - \\mu)) / 9`,
+    symmetrises them (:math:`W + W^T`) and divides each row by its sum; a pixel that lies in
+    9 active windows (every unknown pixel at least two pixels from the image border) has
+    the row sum 2 x 9, so its row of that Laplacian is the matting Laplacian's row divided
+    by 9, which is what this matrix holds. It differs from the authors' row-normalised (and
+    so non-symmetric) matrix only on rows of known pixels next to the region and of pixels
+    within two pixels of the image border, where fewer windows are active; this one stays
+    symmetric for conjugate gradients.
+
     Parameters
     ----------
     image : array_like, HxWx3
@@ -372,8 +392,8 @@ def information_flow_laplacian(
     sigma_cm, sigma_iu, sigma_l : float
         Flow weights; paper: 1, 0.01, 1.
     eps : float
-        Regulariser of the local flow's matting Laplacian (3x3 windows); 1e-6 as in the
-        authors' code.
+        Regulariser of the local flow's matting Laplacian (3x3 windows, :math:`\\varepsilon
+        / 9` on the window covariances); 1e-6 as in the authors' code.
     cm_spatial_weight, iu_spatial_weight : float
         Position weights of the colour-mixture (1) and intra-U (0.05) neighbour searches.
 
@@ -394,7 +414,7 @@ def information_flow_laplacian(
         local = matting_laplacian(
             image, radius=1, eps=eps, window_mask=windows_touching(unknown, 1)
         )
-        laplacian = laplacian + sigma_l * local
+        laplacian = laplacian + (sigma_l / LOCAL_WINDOW_SIZE) * local
     laplacian = laplacian + sigma_iu * intra_unknown_laplacian(
         image, trimap, k_u=k_u, spatial_weight=iu_spatial_weight
     )

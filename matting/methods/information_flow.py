@@ -29,10 +29,18 @@ TRANSPARENCY_THRESHOLD = 0.0099
 PATCH_COVARIANCE_REGULARISER = 1e-8
 
 
+def _histogram10(values: np.ndarray) -> np.ndarray:
+    # Counts in 10 bins centred on 0, 1/9, ..., 1 (each 1/9 wide, the outer ones half inside
+    # [0, 1]), as MATLAB's imhist(values, 10) bins floating-point values in the authors' code.
+    bins = np.floor(np.asarray(values, dtype=np.float64) * 9.0 + 0.5).astype(np.int64)
+    return np.bincount(np.clip(bins, 0, 9), minlength=10)
+
+
 def looks_highly_transparent(image: np.ndarray, trimap: np.ndarray) -> bool:
     """The paper's choice between its two energies (with and without the K-to-U flow).
 
-    The colour histograms (10 bins per channel) of the unknown region are fitted, by least
+    The colour histograms (10 bins per channel, centred on 0, 1/9, ..., 1 as MATLAB's
+    ``imhist`` in the authors' code) of the unknown region are fitted, by least
     squares, as a mix of those of the foreground and background near it (within a 20 x 20
     box). In an opaque object's boundary the unknown pixels are mostly either foreground or
     background and the fit is good; when it is poor the unknown region holds colours of
@@ -52,7 +60,7 @@ def looks_highly_transparent(image: np.ndarray, trimap: np.ndarray) -> bool:
         pixels = image[region]
         if pixels.shape[0] == 0:
             return False
-        counts = [np.histogram(pixels[:, c], bins=10, range=(0.0, 1.0))[0] for c in range(3)]
+        counts = [_histogram10(pixels[:, c]) for c in range(3)]
         histograms.append(np.concatenate(counts) / pixels.shape[0])
     basis = np.column_stack(histograms[:2])
     mix, *_ = np.linalg.lstsq(basis, histograms[2], rcond=None)
@@ -111,7 +119,8 @@ def information_flow(
         (:math:`K_{KU}` = 7 in each of foreground and background) and intra-U
         (:math:`K_U` = 5) flows. Paper values.
     sigma_cm, sigma_ku, sigma_iu, sigma_l : float
-        Flow weights. Paper: 1, 0.05, 0.01, 1.
+        Flow weights. Paper: 1, 0.05, 0.01, 1 (``sigma_l`` weighs the normalised local
+        flow, the matting Laplacian over 9; see Notes).
     lambda_ : float
         Weight of the trimap term. Paper: 100.
     eps : float
@@ -182,15 +191,24 @@ def information_flow(
       :func:`trim_from_edges`) whose pixels get their label as the K-to-U estimate with
       confidence 1 (``trim_edges``) and in the final matte (``post_trim``; the paper
       reports it on, the authors' public code leaves it off by default).
-    - The local flow is the symmetric matting Laplacian of Levin et al., whose affinities
-      the paper's local flow is built on; the authors' code row-normalises them into a
-      non-symmetric matrix, which conjugate gradients is not meant for. Its ``eps`` is the
-      authors' code's 1e-6.
+    - The local flow is Levin et al.'s matting Laplacian divided by the window size 9
+      (its ``eps`` is the authors' code's 1e-6). The authors' code symmetrises the window
+      affinities and divides each row by its sum, 2 x 9 for a pixel in 9 windows, which
+      gives that same matrix on every unknown pixel at least two pixels from the image
+      border; its row-normalised matrix is not symmetric (rows of known pixels next to the
+      region and of pixels near the border differ), which conjugate gradients is not meant
+      for, so the symmetric ninth is used. (Earlier versions used the whole matting
+      Laplacian, a local flow 9 times the authors'; see docs/information_flow.md.)
     - The intra-U flow uses the paper's single search of :math:`K_U` neighbours; the
       authors' code adds one more, nearly position-free neighbour (a habit of KNN
       matting's code).
     - The transparency test uses the R, G and B histograms; the authors' code uses R and
-      B twice (an apparent typo), with the same threshold 0.0099.
+      B twice (an apparent typo), with the same threshold 0.0099 and the same bins (those
+      of MATLAB's ``imhist``, centred on 0, 1/9, ..., 1). On our four benchmark images
+      either choice of channels takes the same decisions.
+    - Edge-based trimming breaks ties between equally near known pixels in column-major
+      order, as the authors' MATLAB code does (no pixel of the four benchmark images is
+      affected).
 
     References
     ----------
@@ -289,7 +307,9 @@ def information_flow(
 def _expand_labels(image, trimap, radius, threshold):  # pragma: no cover - compiled
     # One pass of label expansion: an unknown pixel takes the label of the nearest known pixel
     # (Euclidean distance) within `radius` (square window) whose colour is closer than
-    # `threshold`; all pixels read the trimap as it was before the pass.
+    # `threshold`; all pixels read the trimap as it was before the pass. Among equally near
+    # pixels the first in column-major order wins (column by column, top to bottom), as
+    # MATLAB's min over the window's pixels does in the authors' code.
     height, width = trimap.shape
     result = trimap.copy()
     for y in prange(height):
@@ -297,8 +317,8 @@ def _expand_labels(image, trimap, radius, threshold):  # pragma: no cover - comp
             if trimap[y, x] != 0.5:
                 continue
             best = np.inf
-            for v in range(max(y - radius, 0), min(y + radius + 1, height)):
-                for u in range(max(x - radius, 0), min(x + radius + 1, width)):
+            for u in range(max(x - radius, 0), min(x + radius + 1, width)):
+                for v in range(max(y - radius, 0), min(y + radius + 1, height)):
                     label = trimap[v, u]
                     if label == 0.5:
                         continue
