@@ -239,6 +239,21 @@ def _cluster(points, weights, max_clusters, min_variance, labels, means, covaria
 
 
 @njit(cache=True)
+def _projected_alpha(colour, foreground, background, fallback):
+    """Alpha of eq. 10 for given F and B: C projected onto the line through B and F, clipped
+    to [0, 1]; ``fallback`` when F and B (nearly) coincide."""
+    numerator = 0.0
+    denominator = 0.0
+    for i in range(3):
+        d = foreground[i] - background[i]
+        numerator += (colour[i] - background[i]) * d
+        denominator += d * d
+    if denominator > 1e-12:
+        return min(1.0, max(0.0, numerator / denominator))
+    return fallback
+
+
+@njit(cache=True)
 def _solve_pair(
     colour,
     mean_f,
@@ -305,14 +320,7 @@ def _solve_pair(
             value = d_inv[i, 0] * t[0] + d_inv[i, 1] * t[1] + d_inv[i, 2] * t[2]
             background[i] = min(1.0, max(0.0, value))
         # Alpha: projection of C onto the line through B and F (eq. 10).
-        numerator = 0.0
-        denominator = 0.0
-        for i in range(3):
-            d = foreground[i] - background[i]
-            numerator += (colour[i] - background[i]) * d
-            denominator += d * d
-        if denominator > 1e-12:
-            alpha = min(1.0, max(0.0, numerator / denominator))
+        alpha = _projected_alpha(colour, foreground, background, alpha)
         # Log-likelihood of the current estimate.
         residual = 0.0
         for i in range(3):
@@ -330,21 +338,6 @@ def _solve_pair(
             break
         previous = likelihood
     return likelihood, alpha
-
-
-@njit(cache=True)
-def _projected_alpha(colour, foreground, background, fallback):
-    """Alpha of eq. 10 for given F and B: C projected onto the line through B and F, clipped
-    to [0, 1]; ``fallback`` when F and B (nearly) coincide."""
-    numerator = 0.0
-    denominator = 0.0
-    for i in range(3):
-        d = foreground[i] - background[i]
-        numerator += (colour[i] - background[i]) * d
-        denominator += d * d
-    if denominator > 1e-12:
-        return min(1.0, max(0.0, numerator / denominator))
-    return fallback
 
 
 @njit(cache=True, parallel=True)
