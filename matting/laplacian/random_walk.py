@@ -215,9 +215,10 @@ def lpp_colour_transform(
     - Scale. LPP normalises each projection to unit variance, ``Q C Q^T = I``, a scale on
       which the paper's beta (set once for all images) would mean something different for
       every image. ``Q`` is multiplied by ``sqrt(trace(C) / 3)`` (``C`` after the floor
-      below), so that the mapped colours keep the total variance of the RGB ones and beta = 900 keeps its meaning on
-      [0, 1] colours. On the four benchmark composites (0.3 MP) this gave SAD 3.69 / 1.87 /
-      10.42 / 27.70 against 4.47 / 2.28 / 10.43 / 28.29 with plain RGB.
+      below), so that the mapped colours keep the total variance of the RGB ones and
+      beta = 900 keeps its meaning on [0, 1] colours. On the four benchmark composites
+      (0.3 MP) this gave SAD 3.69 / 1.87 / 10.42 / 27.70 against 4.47 / 2.28 / 10.43 /
+      28.29 with plain RGB.
     - Floor. Variances below ``LPP_MIN_VARIANCE_RATIO`` (1e-3) times the largest are raised
       to it before the eigenproblem, so that a gray or nearly gray image does not blow up
       its channel noise (see :data:`LPP_MIN_VARIANCE_RATIO`). A uniform image, with no

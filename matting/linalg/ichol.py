@@ -127,7 +127,7 @@ def ichol(
         factorisation and its triangular solves then cost only what the other rows need.
         On KNN matting's soft-constraint systems (0.3 MP photographs, every known pixel
         pinned with ``lambda = 100`` against at most 2 K = 20 unit affinities) this took
-        setup and solve from 0.61-1.17 s to 0.34-0.81 s, with 2-3 more iterations.
+        setup and solve from 0.47-1.17 s to 0.27-0.82 s, with 2-3 more iterations.
 
     The defaults come from closed-form matting systems of four 0.3 MP photographs with
     user-drawn trimaps (31k-74k unknowns): against ``threshold=1e-4, fill=3, shift=1e-3``,
@@ -158,8 +158,8 @@ def ichol(
     regularisation, so a pivot may come out non-positive. The first attempt factors
     ``A + initial_shift diag(A)``; after a breakdown the factorisation restarts with
     ``alpha = s * shift_growth, s * shift_growth**2, ...`` and ``s = max(shift,
-    initial_shift)`` (Manteuffel [3]_, Lin and Moré [2]_). Every shift costs accuracy: on a 250 000-unknown
-    closed-form matting system, PCG needed 280-390 iterations with the smallest shift
+    initial_shift)`` (Manteuffel [3]_, Lin and Moré [2]_). Every shift costs accuracy: on a
+    250 000-unknown closed-form matting system, PCG needed 280-390 iterations with the smallest shift
     that worked (0.005-0.01) and twice as many at 0.05, so the shift grows slowly (by
     2, as Lin and Moré do). A failed attempt stops at the column that broke down, so it
     costs at most one factorisation and usually much less. Factorisation and triangular

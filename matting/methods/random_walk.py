@@ -38,8 +38,9 @@ def random_walk(
 
     The walker moves between neighbouring pixels with probabilities proportional to the
     edge weights ``w_ij = exp(-||Q (I_i - I_j)||^2 / sigma^2)``, so it rarely crosses colour
-    edges; ``Q`` is a linear map of colours learnt from the image (see Notes). These probabilities are the harmonic function on the weighted pixel graph that is
-    1 on the foreground and 0 on the background: the solution of ``L_UU a_U = -L_UK a_K``
+    edges; ``Q`` is a linear map of colours learnt from the image (see Notes). These
+    probabilities are the harmonic function on the weighted pixel graph that is 1 on the
+    foreground and 0 on the background: the solution of ``L_UU a_U = -L_UK a_K``
     with ``L = D - W`` (:func:`matting.laplacian.random_walk.random_walk_laplacian`). By the maximum
     principle they lie in [0, 1] without clipping.
 
