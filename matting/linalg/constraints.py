@@ -106,6 +106,14 @@ def _check_laplacian(laplacian, trimap: np.ndarray) -> None:
         )
 
 
+def _built(laplacian, trimap: np.ndarray):
+    """The Laplacian, built first when given as a builder, checked against the map."""
+    if callable(laplacian):
+        laplacian = laplacian()
+    _check_laplacian(laplacian, trimap)
+    return laplacian
+
+
 def solve_hard_constraints(
     laplacian,
     trimap: np.ndarray,
@@ -145,9 +153,7 @@ def solve_hard_constraints(
     unknown = np.flatnonzero(trimap.ravel() == UNKNOWN)
     info = None
     if unknown.size:
-        if callable(laplacian):
-            laplacian = laplacian()
-            _check_laplacian(laplacian, trimap)
+        laplacian = _built(laplacian, trimap)
         system, right_hand_side = split_system(
             scipy.sparse.csr_matrix(laplacian), unknown, trimap.ravel()
         )
@@ -210,9 +216,7 @@ def solve_soft_constraints(
     constraints = as_trimap(constraints, name="constraints", require_known=False)
     _check_laplacian(laplacian, constraints)
     lambda_ = as_finite(lambda_, "lambda_")
-    if callable(laplacian):
-        laplacian = laplacian()
-        _check_laplacian(laplacian, constraints)
+    laplacian = _built(laplacian, constraints)
     constrained = (constraints != UNKNOWN).ravel().astype(np.float64)
     values = np.where(constraints == UNKNOWN, 0.0, constraints).ravel()
     system = scipy.sparse.csr_matrix(laplacian)
@@ -297,9 +301,7 @@ def solve_on_support(
     from .solve import solve
 
     trimap = as_trimap(trimap, require_known=False)
-    if callable(laplacian):
-        laplacian = laplacian()
-    _check_laplacian(laplacian, trimap)
+    laplacian = _built(laplacian, trimap)
     values = trimap.ravel()
     laplacian = scipy.sparse.csr_matrix(laplacian)
     support = np.flatnonzero((np.diff(laplacian.indptr) > 0) | (values == UNKNOWN))
