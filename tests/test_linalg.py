@@ -158,6 +158,41 @@ def test_multigrid_on_a_ring_shaped_region(prolongation):
     assert info.iterations < plain.iterations / 2
 
 
+@pytest.mark.parametrize("sorted_indices", [True, False])
+def test_fused_gauss_seidel_residual_equals_sweep_then_residual(sorted_indices):
+    # The V-cycle's first sweep from zero and its residual in one pass over the lower
+    # triangle, against a dense forward sweep and b - A x.
+    from matting.linalg._kernels import gauss_seidel_residual
+
+    A, b, _, _, _ = make_system(9, 11, seed=5)
+    dense = A.toarray()
+    n = dense.shape[0]
+    x_ref = np.zeros(n)
+    for i in range(n):
+        x_ref[i] = (b[i] - dense[i, :i] @ x_ref[:i]) / dense[i, i]
+    matrix = sp.csr_matrix(A)
+    if not sorted_indices:
+        # Reverse each row's entries, so that the kernel may not stop at the diagonal.
+        for i in range(n):
+            span = slice(matrix.indptr[i], matrix.indptr[i + 1])
+            matrix.indices[span] = matrix.indices[span][::-1].copy()
+            matrix.data[span] = matrix.data[span][::-1].copy()
+        matrix.has_sorted_indices = False
+    x, residual = np.full(n, np.nan), np.full(n, np.nan)
+    gauss_seidel_residual(
+        matrix.indptr.astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data,
+        1.0 / dense.diagonal(),
+        b,
+        x,
+        residual,
+        sorted_indices,
+    )
+    np.testing.assert_allclose(x, x_ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(residual, b - dense @ x_ref, rtol=1e-10, atol=1e-12)
+
+
 def make_preconditioners(A, rows, cols):
     return {
         "jacobi": jacobi(A),

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
 from ._common import as_csr, check_int, positive_diagonal
-from ._kernels import csr_matvec, gauss_seidel
+from ._kernels import csr_matvec, gauss_seidel, gauss_seidel_residual
 from .preconditioners import Preconditioner
 
 __all__ = ["MultigridPreconditioner", "multigrid"]
@@ -37,6 +37,7 @@ class _Level:
     def __init__(self, A: sp.csr_matrix, P: sp.csr_matrix | None):
         self.A = A
         self.inv_diagonal = 1.0 / A.diagonal()
+        self.sorted_indices = bool(A.has_sorted_indices)
         self.P = P
         self.R = None if P is None else _int32_csr(P.T)
         n = A.shape[0]
@@ -84,10 +85,24 @@ class MultigridPreconditioner(Preconditioner):
             level, coarse = levels[depth], levels[depth + 1]
             A = level.A
             x = out if depth == 0 else level.x
-            x[:] = 0.0
-            gauss_seidel(A.indptr, A.indices, A.data, level.inv_diagonal, x, rhs, self.sweeps, True)
-            csr_matvec(A.indptr, A.indices, A.data, x, level.work)
-            np.subtract(rhs, level.work, out=level.work)
+            if self.sweeps == 1:
+                gauss_seidel_residual(
+                    A.indptr,
+                    A.indices,
+                    A.data,
+                    level.inv_diagonal,
+                    rhs,
+                    x,
+                    level.work,
+                    level.sorted_indices,
+                )
+            else:
+                x[:] = 0.0
+                gauss_seidel(
+                    A.indptr, A.indices, A.data, level.inv_diagonal, x, rhs, self.sweeps, True
+                )
+                csr_matvec(A.indptr, A.indices, A.data, x, level.work)
+                np.subtract(rhs, level.work, out=level.work)
             csr_matvec(level.R.indptr, level.R.indices, level.R.data, level.work, coarse.b)
             rhs = coarse.b
         x = out if last == 0 else levels[last].x
