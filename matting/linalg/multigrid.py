@@ -187,7 +187,11 @@ def multigrid(
     The cycle is a valid preconditioner for conjugate gradients because it is a symmetric
     positive definite operator [3]_: the post-smoother is the adjoint of the pre-smoother
     (forward then backward Gauss-Seidel, in Numba), ``R = P^T``, the coarsest solve is exact
-    and Gauss-Seidel converges for any SPD matrix.
+    and Gauss-Seidel converges for any SPD matrix. With one sweep, the pre-smoothing sweep
+    (from zero) and the residual passed down are computed together in one pass over the
+    lower triangle of each level's operator (``-L^T x`` is that residual), instead of a
+    sweep and a product over the whole matrix: on a 522k-unknown closed-form system this
+    cut the time per PCG iteration by about a quarter, with the same iterations.
 
     References
     ----------
