@@ -155,3 +155,26 @@ def test_bad_arguments_raise(points, k):
 def test_unknown_backend_raises():
     with pytest.raises(ValueError, match="backend"):
         knn_query(np.random.default_rng(0).random((10, 3)), 2, backend="faiss")
+
+
+@pytest.mark.parametrize("leaf_heavy", [False, True])
+def test_quantised_features_with_repeated_values_match_ckdtree(leaf_heavy):
+    # Image-like features: coordinates on coarse grids (many points share each value, so
+    # the tree's splits move the points equal to the median to one side), and optionally
+    # most points sharing one value (the splits then fall back to plain medians).
+    rng = np.random.default_rng(7)
+    points = rng.integers(0, 12, size=(6000, 6)) / 11.0
+    if leaf_heavy:
+        points[:5000, 0] = 0.5
+        points[:4000, 4] = 0.25
+    indices, distances = knn_query(points, 10)
+    reference = cKDTree(points).query(points, k=11)[0]
+    # Duplicates are frequent: the point itself may hide behind another at distance zero,
+    # so compare with cKDTree's k + 1 distances minus one zero.
+    np.testing.assert_array_equal(distances, reference[:, 1:])
+    assert not np.any(indices == np.arange(len(points))[:, None])
+    true = np.linalg.norm(points[indices] - points[:, None, :], axis=2)
+    np.testing.assert_allclose(distances, true, rtol=0, atol=1e-12)
+    for row_d, row_i in zip(distances, indices):
+        pairs = list(zip(row_d, row_i))
+        assert pairs == sorted(pairs)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from .._inputs import as_image
 from ..neighbors import knn_query
@@ -30,24 +30,6 @@ def _check_features(features: str, spatial_weight: float) -> None:
         valid = False
     if not valid:
         raise ValueError(f"spatial_weight must be a number >= 0, got {spatial_weight!r}")
-
-
-def _rgb_to_hsv(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hue as an angle in radians, saturation and value, all HxW (hue 0 for grays)."""
-    value = image.max(axis=2)
-    spread = value - image.min(axis=2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        saturation = np.where(value > 0, spread / value, 0.0)
-        red, green, blue = (image[:, :, c] for c in range(3))
-        # The usual hexcone hue in sixths of a turn; divisions by a zero spread give NaN,
-        # replaced by 0 below (hue is undefined for grays, and saturation is 0 there).
-        sixth = np.where(
-            value == red,
-            (green - blue) / spread,
-            np.where(value == green, 2.0 + (blue - red) / spread, 4.0 + (red - green) / spread),
-        )
-    sixth = np.where(spread > 0, sixth, 0.0)
-    return sixth * (np.pi / 3.0), saturation, value
 
 
 def knn_features(image, *, features: str = "hsv", spatial_weight: float = 1.0) -> np.ndarray:
@@ -76,14 +58,46 @@ def knn_features(image, *, features: str = "hsv", spatial_weight: float = 1.0) -
     _check_features(features, spatial_weight)
     image = as_image(image)
     height, width = image.shape[:2]
-    rows, cols = np.divmod(np.arange(height * width, dtype=np.float64), width)
     scale = spatial_weight / np.hypot(height, width)
-    if features == "rgb":
-        colour = [image[:, :, c].ravel() for c in range(3)]
-    else:
-        hue, saturation, value = _rgb_to_hsv(image)
-        colour = [np.cos(hue).ravel(), np.sin(hue).ravel(), saturation.ravel(), value.ravel()]
-    return np.column_stack(colour + [rows * scale, cols * scale])
+    return _features(image, scale, features == "hsv")
+
+
+@njit(cache=True)
+def _features(image, scale, hsv):  # pragma: no cover
+    # One pass over the pixels (several times faster than the same steps in NumPy, which
+    # gave the same values; serial, as a few milliseconds do not pay for a parallel
+    # kernel's compilation). Hue is the usual hexcone hue, as an angle in radians; 0 for
+    # grays, where it is undefined (and saturation is 0).
+    height, width = image.shape[:2]
+    out = np.empty((height * width, 6 if hsv else 5))
+    for y in range(height):
+        for x in range(width):
+            i = y * width + x
+            red, green, blue = image[y, x, 0], image[y, x, 1], image[y, x, 2]
+            if hsv:
+                value = max(red, green, blue)
+                spread = value - min(red, green, blue)
+                if spread > 0:
+                    if value == red:
+                        sixth = (green - blue) / spread
+                    elif value == green:
+                        sixth = 2.0 + (blue - red) / spread
+                    else:
+                        sixth = 4.0 + (red - green) / spread
+                else:
+                    sixth = 0.0
+                hue = sixth * (np.pi / 3.0)
+                out[i, 0] = np.cos(hue)
+                out[i, 1] = np.sin(hue)
+                out[i, 2] = spread / value if value > 0 else 0.0
+                out[i, 3] = value
+            else:
+                out[i, 0] = red
+                out[i, 1] = green
+                out[i, 2] = blue
+            out[i, out.shape[1] - 2] = y * scale
+            out[i, out.shape[1] - 1] = x * scale
+    return out
 
 
 def knn_laplacian(
@@ -159,15 +173,20 @@ def knn_laplacian(
     return scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, n))
 
 
-@njit(cache=True, parallel=True)
-def assemble_knn_laplacian(feature, neighbours):  # pragma: no cover
+def assemble_knn_laplacian(feature, neighbours):
     """CSR arrays ``(indptr, indices, data)`` of ``L = D - (W + W^T) / 2``, where
     ``W_ij = max(1 - ||X_i - X_j||_1 / d, 0)`` for ``j`` in row ``i`` of ``neighbours``.
 
     The KNN Laplacian's kernel, shared with information-flow matting's intra-unknown flow.
     """
+    return _assemble(feature, neighbours, get_num_threads())
+
+
+@njit(cache=True, parallel=True)
+def _assemble(feature, neighbours, parts):  # pragma: no cover
     # Built straight into sorted CSR arrays: scipy's transpose, sum and diagonal steps take
-    # several times longer and hold several copies of the N x 2K entries.
+    # several times longer and hold several copies of the N x 2K entries. parts: how many
+    # ranges of rows W^T is built in, in parallel (the thread count: any gives the same).
     n, k = neighbours.shape
     dims = feature.shape[1]
     # Kernel values of the one-way relation W (authors' code: L1 distance over C = dims).
@@ -179,75 +198,118 @@ def assemble_knn_laplacian(feature, neighbours):  # pragma: no cover
             for c in range(dims):
                 distance += abs(feature[i, c] - feature[j, c])
             weights[i, t] = max(1.0 - distance / dims, 0.0)
-    # Row i of W + W^T: its own K neighbours, plus every pixel that has i as a neighbour.
-    start = np.zeros(n + 1, dtype=np.int64)
+    # W^T by rows: row j lists the pixels i that have j as a neighbour, by increasing i.
+    # Each thread counts and fills its own range of rows, reading all of W: the scattered
+    # writes, not the reads, are what costs.
+    bounds = np.empty(parts + 1, np.int64)
+    for p in range(parts + 1):
+        bounds[p] = n * p // parts
+    rstart = np.zeros(n + 1, np.int64)
+    for p in prange(parts):
+        low, high = bounds[p], bounds[p + 1]
+        for i in range(n):
+            for t in range(k):
+                j = neighbours[i, t]
+                if low <= j < high:
+                    rstart[j + 1] += 1
     for i in range(n):
-        start[i + 1] = k
-    for i in range(n):
-        for t in range(k):
-            start[neighbours[i, t] + 1] += 1
-    for i in range(n):
-        start[i + 1] += start[i]
-    columns = np.empty(start[n], dtype=np.int64)
-    values = np.empty(start[n])
-    fill = start[:-1].copy()
-    for i in range(n):
-        for t in range(k):
-            j = neighbours[i, t]
-            half = 0.5 * weights[i, t]
-            columns[fill[i]] = j
-            values[fill[i]] = half
-            fill[i] += 1
-            columns[fill[j]] = i
-            values[fill[j]] = half
-            fill[j] += 1
-    # Sort each row by column, merge mutual pairs, and add the diagonal (the row sum).
-    counts = np.zeros(n + 1, dtype=np.int64)
+        rstart[i + 1] += rstart[i]
+    rcol = np.empty(rstart[n], np.int32)
+    rval = np.empty(rstart[n])
+    for p in prange(parts):
+        low, high = bounds[p], bounds[p + 1]
+        fill = rstart[low:high].copy()
+        for i in range(n):
+            for t in range(k):
+                j = neighbours[i, t]
+                if low <= j < high:
+                    rcol[fill[j - low]] = i
+                    rval[fill[j - low]] = 0.5 * weights[i, t]
+                    fill[j - low] += 1
+    # Row i of L: W's row (sorted by column) merged with W^T's (already sorted), mutual
+    # pairs summed, and the diagonal (the row sum, summed by increasing column). Counted
+    # first, then written.
+    counts = np.zeros(n + 1, np.int64)
     for i in prange(n):
-        begin, end = start[i], start[i + 1]
-        # Insertion sort in place: rows hold about 2 K entries.
-        for e in range(begin + 1, end):
-            column, value = columns[e], values[e]
-            f = e
-            while f > begin and columns[f - 1] > column:
-                columns[f] = columns[f - 1]
-                values[f] = values[f - 1]
-                f -= 1
-            columns[f] = column
-            values[f] = value
-        distinct = 1  # the diagonal
-        for e in range(begin, end):
-            if e == begin or columns[e] != columns[e - 1]:
-                distinct += 1
+        fcol = np.empty(k, np.int64)
+        _sorted_row(neighbours, i, fcol)
+        a, b = 0, rstart[i]
+        bend = rstart[i + 1]
+        distinct = 1
+        while a < k or b < bend:
+            if b == bend or (a < k and fcol[a] < rcol[b]):
+                a += 1
+            elif a == k or rcol[b] < fcol[a]:
+                b += 1
+            else:
+                a += 1
+                b += 1
+            distinct += 1
         counts[i + 1] = distinct
     for i in range(n):
         counts[i + 1] += counts[i]
     out_indices = np.empty(counts[n], dtype=np.int32)
     out_data = np.empty(counts[n])
     for i in prange(n):
+        fcol = np.empty(k, np.int64)
+        fval = np.empty(k)
+        order = _sorted_row(neighbours, i, fcol)
+        for t in range(k):
+            fval[t] = 0.5 * weights[i, order[t]]
         position = counts[i]
-        diagonal_done = False
-        total = 0.0
         diagonal_position = -1
-        previous = -1
-        for e in range(start[i], start[i + 1]):
-            j = columns[e]
-            if not diagonal_done and j > i:
+        total = 0.0
+        a, b = 0, rstart[i]
+        bend = rstart[i + 1]
+        while a < k or b < bend:
+            if b == bend or (a < k and fcol[a] < rcol[b]):
+                j = fcol[a]
+                value = fval[a]
+                total += value
+                a += 1
+            elif a == k or rcol[b] < fcol[a]:
+                j = rcol[b]
+                value = rval[b]
+                total += value
+                b += 1
+            else:
+                j = fcol[a]
+                # A mutual pair: its two halves enter the row sum lower row's first.
+                if j < i:
+                    total += rval[b]
+                    total += fval[a]
+                else:
+                    total += fval[a]
+                    total += rval[b]
+                value = fval[a] + rval[b]
+                a += 1
+                b += 1
+            if diagonal_position < 0 and j > i:
                 diagonal_position = position
                 out_indices[position] = i
                 position += 1
-                diagonal_done = True
-            if j == previous:
-                out_data[position - 1] -= values[e]
-            else:
-                out_indices[position] = j
-                out_data[position] = -values[e]
-                position += 1
-                previous = j
-            total += values[e]
-        if not diagonal_done:
+            out_indices[position] = j
+            out_data[position] = -value
+            position += 1
+        if diagonal_position < 0:
             diagonal_position = position
             out_indices[position] = i
-            position += 1
         out_data[diagonal_position] = total
     return counts, out_indices, out_data
+
+
+@njit(cache=True, inline="always")
+def _sorted_row(neighbours, i, columns):  # pragma: no cover
+    # Row i's neighbours sorted (insertion sort, k is small) into columns; returns the order.
+    k = neighbours.shape[1]
+    order = np.empty(k, np.int64)
+    for t in range(k):
+        column = neighbours[i, t]
+        f = t
+        while f > 0 and columns[f - 1] > column:
+            columns[f] = columns[f - 1]
+            order[f] = order[f - 1]
+            f -= 1
+        columns[f] = column
+        order[f] = t
+    return order
