@@ -102,8 +102,8 @@ def knn(
     KNN graph is not a grid); hard constraints over the 31k-74k unknowns took 0.12-0.36 s
     with AMG, 0.07-0.42 s with ichol and 0.17-0.53 s with the direct solver. Soft and hard
     constraints gave errors to ground truth within 0.5% of each other. Building the
-    Laplacian (mostly the neighbour search, 0.7-1.5 s) takes about 0.9-1.6 s of the total
-    at that size.
+    Laplacian (mostly the neighbour search, 0.45-0.6 s) takes about 0.55-0.7 s of the
+    total at that size.
 
     References
     ----------
