@@ -240,6 +240,21 @@ def _select_rows(data, order, start, end, nth, dim):  # pragma: no cover
             return
 
 
+@njit(cache=True)
+def _partition_below(data, order, s, e, dim, v):  # pragma: no cover
+    # Moves the rows of data[s:e] whose value in dimension dim is below v to the front (order
+    # alongside); returns where the others start.
+    dims = data.shape[1]
+    i, j = s, e - 1
+    while i <= j:
+        if data[i, dim] < v:
+            i += 1
+        else:
+            _swap(data, order, i, j, dims)
+            j -= 1
+    return i
+
+
 @njit(cache=True, inline="always")
 def _swap(data, order, i, j, dims):  # pragma: no cover
     for c in range(dims):
@@ -309,15 +324,7 @@ def _build_tree(points, leaf_size):  # pragma: no cover
             continue  # all points equal
         quarter = max((e - s) // 4, 1)
         # Below the mean to the left, the rest to the right.
-        v = mean[best_dim]
-        i, j = s, e - 1
-        while i <= j:
-            if data[i, best_dim] < v:
-                i += 1
-            else:
-                _swap(data, order, i, j, dims)
-                j -= 1
-        middle = i
+        middle = _partition_below(data, order, s, e, best_dim, mean[best_dim])
         if middle - s < quarter or e - middle < quarter:
             middle = _median_split(data, order, s, e, best_dim, quarter)
         left[node] = count
@@ -339,14 +346,7 @@ def _median_split(data, order, s, e, dim, quarter):  # pragma: no cover
     _select_rows(data, order, s, e, middle, dim)
     dims = data.shape[1]
     v = data[middle, dim]
-    i, j = s, middle - 1
-    while i <= j:
-        if data[i, dim] < v:
-            i += 1
-        else:
-            _swap(data, order, i, j, dims)
-            j -= 1
-    below = i
+    below = _partition_below(data, order, s, middle, dim, v)
     i, j = middle, e - 1
     while i <= j:
         if data[i, dim] == v:
