@@ -473,7 +473,7 @@ def closed_form_memory(
     >>> import numpy as np
     >>> trimap = np.zeros((4000, 4000)); trimap[:, 2000:] = 1; trimap[:, 1900:2100] = 0.5
     >>> round(closed_form_memory(trimap) / 2**30, 1)  # GB for 16 MP, 0.8 M unknowns
-    2.4
+    2.1
     """
     if (trimap is None) == (scribbles is None):
         raise ValueError("give exactly one of trimap= or scribbles=")
@@ -535,7 +535,12 @@ def closed_form(
     solver : str
         Linear solver (see :func:`matting.linalg.solve`); "auto" picks from measurements.
     rtol : float
-        Relative residual at which the iterative solver stops.
+        Relative residual at which the iterative solver stops, on the system actually
+        solved: with a trimap, the unknowns' ``L_UU a_U = -L_UK a_K``, stopping when
+        ``|residual| <= rtol |L_UK a_K|``. This is stricter than the same number on a
+        soft-constraint system over all pixels (pymatting's ``estimate_alpha_cf``), whose
+        right-hand side holds ``lambda`` for every foreground pixel: on a 5 MP photograph
+        its answer at 1e-7 had relative residual 5e-5 on the unknowns' system.
     maxiter : int, optional
         Iteration limit of the iterative solver; a warning is issued if it is reached.
     levels : int
