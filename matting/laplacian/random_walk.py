@@ -60,6 +60,16 @@ _OFFSETS = {
 }
 
 
+@njit(cache=True, inline="always")
+def _edge_weight(image, y, x, ny, nx, beta, min_weight):  # pragma: no cover - compiled
+    # exp(-beta ||I_i - I_j||^2), floored. (I_i - I_j) and (I_j - I_i) square to the same
+    # floats, so W is exactly symmetric.
+    d0 = image[y, x, 0] - image[ny, nx, 0]
+    d1 = image[y, x, 1] - image[ny, nx, 1]
+    d2 = image[y, x, 2] - image[ny, nx, 2]
+    return max(np.exp(-beta * (d0 * d0 + d1 * d1 + d2 * d2)), min_weight)
+
+
 @njit(cache=True, nogil=True)
 def _assemble(image, offsets, beta, min_weight, selected):  # pragma: no cover - compiled
     """CSR arrays of ``D - W`` for the lattice given by ``offsets`` (which include (0, 0)).
@@ -104,12 +114,7 @@ def _assemble(image, offsets, beta, min_weight, selected):  # pragma: no cover -
                 if j == i:
                     diagonal_position = position
                 else:
-                    # (I_i - I_j) and (I_j - I_i) square to the same floats: W is exactly
-                    # symmetric.
-                    d0 = image[y, x, 0] - image[ny, nx, 0]
-                    d1 = image[y, x, 1] - image[ny, nx, 1]
-                    d2 = image[y, x, 2] - image[ny, nx, 2]
-                    weight = max(np.exp(-beta * (d0 * d0 + d1 * d1 + d2 * d2)), min_weight)
+                    weight = _edge_weight(image, y, x, ny, nx, beta, min_weight)
                     data[position] = -weight
                     degree += weight
                 position += 1
@@ -131,13 +136,14 @@ def _lpp_moments(image, half_offsets, beta, min_weight):  # pragma: no cover - c
                 nx = x + half_offsets[t, 1]
                 if not (0 <= ny < height and 0 <= nx < width):
                     continue
-                d0 = image[y, x, 0] - image[ny, nx, 0]
-                d1 = image[y, x, 1] - image[ny, nx, 1]
-                d2 = image[y, x, 2] - image[ny, nx, 2]
-                weight = max(np.exp(-beta * (d0 * d0 + d1 * d1 + d2 * d2)), min_weight)
+                weight = _edge_weight(image, y, x, ny, nx, beta, min_weight)
                 degree[y, x] += weight
                 degree[ny, nx] += weight
-                step = (d0, d1, d2)
+                step = (
+                    image[y, x, 0] - image[ny, nx, 0],
+                    image[y, x, 1] - image[ny, nx, 1],
+                    image[y, x, 2] - image[ny, nx, 2],
+                )
                 for a in range(3):
                     for b in range(3):
                         local_scatter[a, b] += weight * step[a] * step[b]

@@ -159,9 +159,9 @@ def ichol(
     ``A + initial_shift diag(A)``; after a breakdown the factorisation restarts with
     ``alpha = s * shift_growth, s * shift_growth**2, ...`` and ``s = max(shift,
     initial_shift)`` (Manteuffel [3]_, Lin and Moré [2]_). Every shift costs accuracy: on a
-    250 000-unknown closed-form matting system, PCG needed 280-390 iterations with the smallest shift
-    that worked (0.005-0.01) and twice as many at 0.05, so the shift grows slowly (by
-    2, as Lin and Moré do). A failed attempt stops at the column that broke down, so it
+    250 000-unknown closed-form matting system, PCG needed 280-390 iterations with the
+    smallest shift that worked (0.005-0.01) and twice as many at 0.05, so the shift grows
+    slowly (by 2, as Lin and Moré do). A failed attempt stops at the column that broke down, so it
     costs at most one factorisation and usually much less. Factorisation and triangular
     solves run in Numba; memory is linear in ``nnz(A)``.
 
