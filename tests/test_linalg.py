@@ -19,6 +19,7 @@ from scipy.sparse.linalg import cg as scipy_cg
 from matting.linalg import (
     SOLVERS,
     ConvergenceWarning,
+    MultigridPreconditioner,
     SolveInfo,
     amg,
     cg,
@@ -158,39 +159,90 @@ def test_multigrid_on_a_ring_shaped_region(prolongation):
     assert info.iterations < plain.iterations / 2
 
 
-@pytest.mark.parametrize("sorted_indices", [True, False])
-def test_fused_gauss_seidel_residual_equals_sweep_then_residual(sorted_indices):
-    # The V-cycle's first sweep from zero and its residual in one pass over the lower
-    # triangle, against a dense forward sweep and b - A x.
-    from matting.linalg._kernels import gauss_seidel_residual
+def dense_sweep(dense, b, x, forward):
+    """One Gauss-Seidel sweep, written out on a dense matrix."""
+    x = x.copy()
+    n = dense.shape[0]
+    for i in range(n) if forward else range(n - 1, -1, -1):
+        x[i] = (b[i] - dense[i] @ x + dense[i, i] * x[i]) / dense[i, i]
+    return x
+
+
+def test_minus_triangles_are_the_negated_strict_triangles():
+    from matting.linalg.multigrid import _minus_triangles
+
+    A, *_ = make_system(9, 11, seed=5)
+    for dtype in (np.float64, np.float32):
+        lower, upper = _minus_triangles(A, dtype)
+        for triangle, expected in ((lower, -sp.tril(A, -1)), (upper, -sp.triu(A, 1))):
+            assert triangle.dtype == dtype and triangle.indices.dtype == np.int32
+            assert triangle.has_sorted_indices
+            np.testing.assert_allclose(triangle.toarray(), expected.toarray(), rtol=1e-7)
+
+
+@pytest.mark.parametrize("forward", [True, False])
+def test_split_gauss_seidel_sweep_equals_a_dense_sweep(forward):
+    from matting.linalg._kernels import gauss_seidel_split
+    from matting.linalg.multigrid import _minus_triangles
 
     A, b, _, _, _ = make_system(9, 11, seed=5)
     dense = A.toarray()
-    n = dense.shape[0]
-    x_ref = np.zeros(n)
-    for i in range(n):
-        x_ref[i] = (b[i] - dense[i, :i] @ x_ref[:i]) / dense[i, i]
-    matrix = sp.csr_matrix(A)
-    if not sorted_indices:
-        # Reverse each row's entries, so that the kernel may not stop at the diagonal.
-        for i in range(n):
-            span = slice(matrix.indptr[i], matrix.indptr[i + 1])
-            matrix.indices[span] = matrix.indices[span][::-1].copy()
-            matrix.data[span] = matrix.data[span][::-1].copy()
-        matrix.has_sorted_indices = False
-    x, residual = np.full(n, np.nan), np.full(n, np.nan)
-    gauss_seidel_residual(
-        matrix.indptr.astype(np.int32),
-        matrix.indices.astype(np.int32),
-        matrix.data,
-        1.0 / dense.diagonal(),
-        b,
-        x,
-        residual,
-        sorted_indices,
-    )
-    np.testing.assert_allclose(x, x_ref, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(residual, b - dense @ x_ref, rtol=1e-10, atol=1e-12)
+    lower, upper = _minus_triangles(A, np.float64)
+    arrays = (lower.indptr, lower.indices, lower.data, upper.indptr, upper.indices, upper.data)
+    x0 = np.random.default_rng(1).standard_normal(dense.shape[0])
+    x = x0.copy()
+    gauss_seidel_split(*arrays, 1.0 / dense.diagonal(), b, x, forward, False)
+    np.testing.assert_allclose(x, dense_sweep(dense, b, x0, forward), rtol=1e-12, atol=1e-14)
+    if forward:
+        # From zero: the upper triangle is not read, and x need not be cleared.
+        x = np.full_like(x0, np.nan)
+        gauss_seidel_split(*arrays, 1.0 / dense.diagonal(), b, x, True, True)
+        expected = dense_sweep(dense, b, np.zeros_like(x0), True)
+        np.testing.assert_allclose(x, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("sweeps", [1, 2, 3])
+def test_multigrid_presmoothing_leaves_the_residual(sweeps):
+    # The residual passed down is computed from the upper triangle alone; it must equal
+    # b - A x after the forward sweeps from zero.
+    A, b, _, rows, cols = make_system(12, 14, seed=2)
+    M = multigrid(A, rows, cols, sweeps=sweeps, coarse_size=30, dtype=np.float64)
+    level = M.levels[0]
+    level.b[:] = b
+    M._presmooth(level)
+    dense = A.toarray()
+    x = np.zeros_like(b)
+    for _ in range(sweeps):
+        x = dense_sweep(dense, b, x, True)
+    np.testing.assert_allclose(level.x, x, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(level.work, b - dense @ x, rtol=1e-8, atol=1e-10)
+
+
+def test_multigrid_in_single_precision_solves_as_in_double():
+    # The float32 cycle (the default) preconditions as well as the float64 one, and the
+    # float64 conjugate gradients still reach the tolerance, on a grid Laplacian and on a
+    # closed-form matting system (eps = 1e-7, the nearly singular kind).
+    rng = np.random.default_rng(4)
+    image = rng.random((30, 36, 3)) * 0.2 + np.linspace(0, 0.8, 36)[None, :, None]
+    L = matting_laplacian(image)
+    known = rng.random(L.shape[0]) < 0.05
+    unknown = np.flatnonzero(~known)
+    matting_system = L[unknown][:, unknown].tocsr()
+    matting_rhs = -(L[unknown][:, np.flatnonzero(known)] @ rng.random(known.sum()))
+    grid_system, grid_rhs, _, rows, cols = make_system(seed=6)
+    for A, b, pixels in (
+        (grid_system, grid_rhs, (rows, cols)),
+        (matting_system, matting_rhs, np.divmod(unknown, 36)),
+    ):
+        results = {}
+        for dtype in (np.float32, np.float64):
+            M = multigrid(A, *pixels, coarse_size=40, dtype=dtype)
+            assert all(level.minus_lower.dtype == dtype for level in M.levels)
+            results[dtype] = cg(A, b, M=M, rtol=1e-9, return_info=True)
+        (x32, info32), (x64, info64) = results[np.float32], results[np.float64]
+        assert info32.converged and relative_residual(A, x32, b) <= 1e-9
+        assert abs(info32.iterations - info64.iterations) <= 1
+        assert relative_error(x32, x64) < 1e-6
 
 
 def make_preconditioners(A, rows, cols):
@@ -201,6 +253,7 @@ def make_preconditioners(A, rows, cols):
         "amg-rn": amg(A, kind="rn"),
         "multigrid": multigrid(A, rows, cols, coarse_size=60),
         "multigrid-constant": multigrid(A, rows, cols, coarse_size=60, prolongation="constant"),
+        "multigrid-float64": multigrid(A, rows, cols, coarse_size=60, dtype=np.float64),
     }
 
 
@@ -211,17 +264,21 @@ def preconditioners(system):
 
 
 @pytest.mark.parametrize(
-    "name", ["jacobi", "ichol", "amg-sa", "amg-rn", "multigrid", "multigrid-constant"]
+    "name",
+    ["jacobi", "ichol", "amg-sa", "amg-rn", "multigrid", "multigrid-constant", "multigrid-float64"],
 )
 def test_preconditioners_are_symmetric_positive_definite(system, preconditioners, name):
-    # PCG is only valid with an SPD preconditioner: check u.Mv == v.Mu and u.Mu > 0.
+    # PCG is only valid with an SPD preconditioner: check u.Mv == v.Mu and u.Mu > 0, to the
+    # precision the preconditioner works in (the multigrid cycles run in float32 by default).
     M = preconditioners[name]
+    single = isinstance(M, MultigridPreconditioner) and M.dtype == np.float32
+    tolerance = 1e-5 if single else 1e-9
     rng = np.random.default_rng(7)
     n = system[0].shape[0]
     for _ in range(3):
         u, v = rng.standard_normal(n), rng.standard_normal(n)
         Mu, Mv = M.apply(u), M.apply(v)
-        assert abs(u @ Mv - v @ Mu) <= 1e-9 * np.linalg.norm(u) * np.linalg.norm(Mv)
+        assert abs(u @ Mv - v @ Mu) <= tolerance * np.linalg.norm(u) * np.linalg.norm(Mv)
         assert u @ Mu > 0
 
 
@@ -599,6 +656,8 @@ def test_preconditioner_apply_does_not_modify_r(preconditioners, system):
         (lambda A, b: multigrid(A, *np.zeros((2, A.shape[0]))), "integer array"),
         (lambda A, b: multigrid(A, *np.divmod(np.arange(42), 7), sweeps=0), "sweeps"),
         (lambda A, b: multigrid(A, *np.divmod(np.arange(42), 7), prolongation="x"), "prolong"),
+        (lambda A, b: multigrid(A, *np.divmod(np.arange(42), 7), dtype=np.int32), "dtype"),
+        (lambda A, b: multigrid(A, *np.divmod(np.arange(42), 7), dtype="half-ish"), "dtype"),
     ],
 )
 def test_bad_inputs_raise_value_error(call, match):

@@ -5,8 +5,9 @@ product was 1.2-1.5x faster than this one on an idle machine (250k-unknown matti
 2.0 ms vs 2.4 ms) but 1.6-3.5x slower while another process kept a core busy, and the
 incomplete-Cholesky triangular solves, the other half of a PCG iteration, are sequential
 anyway; that did not pay for ``parallel=True``'s longer compilation. Each kernel is called
-with one signature only (int32 indices, float64 values, C-contiguous writeable arrays; see
-``_common.as_csr``), so each compiles once and is then loaded from Numba's cache.
+with few signatures (int32 indices, C-contiguous writeable arrays, float64 values, see
+``_common.as_csr``, and float32 in the multigrid cycle), so each compiles once per signature
+and is then loaded from Numba's cache.
 """
 
 from __future__ import annotations
@@ -84,59 +85,41 @@ def dot(x, y):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def gauss_seidel(indptr, indices, data, inv_diag, x, b, sweeps, forward):  # pragma: no cover
-    """Run ``sweeps`` Gauss-Seidel sweeps on ``A x = b`` in place.
+def gauss_seidel_split(
+    lower_indptr,
+    lower_indices,
+    lower_data,
+    upper_indptr,
+    upper_indices,
+    upper_data,
+    inv_diag,
+    b,
+    x,
+    forward,
+    from_zero,
+):  # pragma: no cover - compiled
+    """One Gauss-Seidel sweep on ``A x = b`` in place, ``A = D - N_L - N_U`` given by the
+    CSR arrays of its strictly lower and strictly upper triangles, both negated (``N_L =
+    -L``, ``N_U = -U``), and ``1 / D``.
 
     Rows are visited in increasing order when ``forward`` is true, else in decreasing order;
     a forward pre-smoother paired with a backward post-smoother is what keeps a multigrid
-    V-cycle symmetric.
+    V-cycle symmetric. With ``from_zero`` (forward only) the sweep starts from ``x = 0``:
+    the upper triangle, which would only read zeros, is not read at all, and ``x`` need not
+    be cleared first.
+
+    Storing the two triangles apart drops the test against the diagonal from the inner
+    loop, and storing them negated makes the residual after a forward sweep a plain product
+    (see :class:`matting.linalg.MultigridPreconditioner`). Values may be float32 or float64;
+    the sums are in the values' precision.
     """
-    n = indptr.shape[0] - 1
-    for _ in range(sweeps):
-        for step in range(n):
-            i = step if forward else n - 1 - step
-            acc = b[i]
-            row = uint64(i)
-            for k in range(uint64(indptr[i]), uint64(indptr[i + 1])):
-                j = uint64(indices[k])
-                # Skipping the diagonal, rather than subtracting it and adding it back, keeps
-                # the stale x[i] out of the update.
-                if j != row:
-                    acc -= data[k] * x[j]
-            x[i] = acc * inv_diag[i]
-
-
-@njit(cache=True)
-def gauss_seidel_residual(
-    indptr, indices, data, inv_diag, b, x, residual, sorted_indices
-):  # pragma: no cover - compiled
-    """One forward Gauss-Seidel sweep on ``A x = b`` from ``x = 0``, and ``residual = b - A x``.
-
-    For symmetric ``A`` only. From ``x = 0`` the sweep solves ``(D + L) x = b``, so the
-    residual is ``-U x = -L^T x``: each lower-triangle entry is read once, to update ``x[i]``
-    and then to add its share to the residual of the earlier row. This replaces a sweep and
-    a product, two passes over all of ``A``, by one pass over half of it (with sorted
-    indices, where the row can stop at the diagonal).
-    """
-    n = indptr.shape[0] - 1
-    for i in range(n):
-        residual[i] = 0.0
-    for i in range(n):
+    n = inv_diag.shape[0]
+    for step in range(n):
+        i = step if forward else n - 1 - step
         acc = b[i]
-        start, end = uint64(indptr[i]), uint64(indptr[i + 1])
-        for k in range(start, end):
-            j = indices[k]
-            if j >= i:
-                if sorted_indices:
-                    break
-                continue
-            acc -= data[k] * x[uint64(j)]
-        xi = acc * inv_diag[i]
-        x[i] = xi
-        for k in range(start, end):
-            j = indices[k]
-            if j >= i:
-                if sorted_indices:
-                    break
-                continue
-            residual[uint64(j)] -= data[k] * xi
+        for k in range(uint64(lower_indptr[i]), uint64(lower_indptr[i + 1])):
+            acc += lower_data[k] * x[uint64(lower_indices[k])]
+        if not from_zero:
+            for k in range(uint64(upper_indptr[i]), uint64(upper_indptr[i + 1])):
+                acc += upper_data[k] * x[uint64(upper_indices[k])]
+        x[i] = acc * inv_diag[i]
