@@ -47,7 +47,9 @@ _BYTES_PER_FREE = 120.0
 _BYTES_PER_ENTRY = {
     # Measured, r = 1 (r = 2): cg 19 (24), multigrid 43 (35), ichol 35-62 (39), amg-sa 68.
     # Since the full Laplacian is freed before the solve (2026-12-03, r = 1, 1-4 MP):
-    # multigrid 19-29, ichol 38-49; the other figures are the earlier, larger ones.
+    # multigrid 19-29, ichol 38-49; the other figures are the earlier, larger ones. The
+    # float32 multigrid cycle, whose finest level keeps its own copy of the matrix, added 3-4
+    # (27 and 31 at 5 MP, donkey and plasticbag, 2026-12-03 evening).
     "cg": 26.0,
     "jacobi": 26.0,
     "multigrid": 30.0,
