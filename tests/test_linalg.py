@@ -245,6 +245,19 @@ def test_multigrid_in_single_precision_solves_as_in_double():
         assert relative_error(x32, x64) < 1e-6
 
 
+def test_multigrid_falls_back_to_double_for_values_float32_cannot_hold():
+    # Entries beyond float32's safe range would overflow (or their inverses would): the
+    # cycle is then built in float64, and still solves.
+    A, b, x_ref, rows, cols = make_system(12, 14, seed=2)
+    assert multigrid(A, rows, cols, coarse_size=30).dtype == np.float32
+    for scale in (1e35, 1e-35):
+        M = multigrid(A * scale, rows, cols, coarse_size=30)
+        assert M.dtype == np.float64
+        assert all(level.minus_lower.dtype == np.float64 for level in M.levels)
+        x, info = cg(A * scale, b * scale, M=M, rtol=1e-10, return_info=True)
+        assert info.converged and relative_error(x, x_ref) < 1e-6
+
+
 def make_preconditioners(A, rows, cols):
     return {
         "jacobi": jacobi(A),

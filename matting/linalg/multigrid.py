@@ -87,6 +87,8 @@ class MultigridPreconditioner(Preconditioner):
     def __init__(self, operators, prolongations, sweeps, seconds_setup=0.0, dtype=np.float32):
         super().__init__(operators[0].shape[0], seconds_setup)
         self.dtype = _check_dtype(dtype)
+        if self.dtype == np.float32 and not _fits_single(operators):
+            self.dtype = np.dtype(np.float64)
         self.levels = [
             _Level(A, P, self.dtype, sweeps) for A, P in zip(operators, [*prolongations, None])
         ]
@@ -175,7 +177,9 @@ def multigrid(
         Upper bound on the number of levels.
     dtype : {numpy.float32, numpy.float64}, default numpy.float32
         Precision of the cycle's operators, transfers and vectors (see Notes); the
-        conjugate gradients around it stay in float64.
+        conjugate gradients around it stay in float64. A matrix with nonzero entries
+        below 1e-30 or above 1e30 in magnitude gets a float64 cycle whatever ``dtype``
+        says, as float32 could not hold them (or their inverses) safely.
 
     Returns
     -------
@@ -368,6 +372,22 @@ def _as_kernel_csr(M, dtype) -> sp.csr_matrix:
     M = _int32_csr(M)
     M.data = M.data.astype(dtype, copy=False)
     return M
+
+
+#: Magnitudes the float32 cycle accepts: well inside float32's normal range, so that neither
+#: the entries nor the inverse diagonal overflow or fall into slow subnormal arithmetic.
+_SINGLE_RANGE = (1e-30, 1e30)
+
+
+def _fits_single(operators) -> bool:
+    """Whether every nonzero entry of the operators (and so every inverse diagonal entry)
+    lies within :data:`_SINGLE_RANGE` in magnitude."""
+    low, high = _SINGLE_RANGE
+    for A in operators:
+        magnitudes = np.abs(A.data[A.data != 0])
+        if magnitudes.size and (magnitudes.min() < low or magnitudes.max() > high):
+            return False
+    return True
 
 
 def _check_dtype(dtype) -> np.dtype:
