@@ -387,8 +387,9 @@ def _fits_single(operators) -> bool:
     lies within :data:`_SINGLE_RANGE` in magnitude."""
     low, high = _SINGLE_RANGE
     for A in operators:
-        magnitudes = np.abs(A.data[A.data != 0])
-        if magnitudes.size and (magnitudes.min() < low or magnitudes.max() > high):
+        magnitudes = np.abs(A.data)
+        smallest = np.min(magnitudes, where=magnitudes > 0, initial=np.inf)
+        if smallest < low or np.max(magnitudes, initial=0.0) > high:
             return False
     return True
 
