@@ -60,13 +60,15 @@ def _to_unit_float(array: np.ndarray, name: str) -> np.ndarray:
     dtype = array.dtype
     if dtype == np.bool_:
         return array.astype(np.float64)
-    if dtype in _INTEGER_SCALE:
-        return array.astype(np.float64) / _INTEGER_SCALE[dtype]
+    # Byte order does not matter for the scale: a big-endian uint16 is still 16-bit data.
+    native = dtype.newbyteorder("=")
+    if native in _INTEGER_SCALE:
+        return array.astype(np.float64) / _INTEGER_SCALE[native]
     if np.issubdtype(dtype, np.integer):
         raise ValueError(
             f"{name} has dtype {dtype}; expected uint8 (0..255), uint16 (0..65535), bool or "
             f"float in [0, 1]. Convert it first, e.g. np.asarray({name}, dtype=np.uint8) for "
-            "8-bit data or np.asarray({name}, dtype=float) for values in [0, 1]."
+            f"8-bit data or np.asarray({name}, dtype=float) for values in [0, 1]."
         )
     if not np.issubdtype(dtype, np.floating):
         raise ValueError(f"{name} has dtype {dtype}; expected uint8, uint16, bool or float")
@@ -76,9 +78,10 @@ def _to_unit_float(array: np.ndarray, name: str) -> np.ndarray:
         raise ValueError(f"{name} contains {count} NaN or infinite value(s)")
     low, high = float(result.min()), float(result.max())
     if low < 0.0 or high > 1.0:
-        hint = " (it looks like 0..255 data: pass uint8 or divide by 255)" if high > 1.0 else ""
+        hint = " (it looks like 0..255 data: pass uint8 or divide by 255)" if high > 2.0 else ""
+        # Enough digits that a value just outside [0, 1] does not print as 0 or 1.
         raise ValueError(
-            f"{name} has float values in [{low:g}, {high:g}]; expected values in [0, 1]{hint}"
+            f"{name} has float values in [{low:.10g}, {high:.10g}]; expected values in [0, 1]{hint}"
         )
     return result
 
@@ -234,23 +237,36 @@ def image_and_trimap(image, trimap, *, trimap_name: str = "trimap"):
     return image, trimap
 
 
-def as_finite(value, name: str, *, positive: bool = True) -> float:
+def as_finite(
+    value, name: str, *, positive: bool = True, limits: tuple[float, float] | None = None
+) -> float:
     """Return a real option (eps, lambda, sigma, a weight) as a float, refusing booleans,
-    non-finite values, and values <= 0 (``positive``) or < 0 (``positive=False``)."""
+    non-finite values, and values <= 0 (``positive``) or < 0 (``positive=False``), or outside
+    the closed interval ``limits`` when given (for options whose square or inverse must stay
+    finite)."""
     is_real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
     valid = is_real and np.isfinite(value) and (value > 0 if positive else value >= 0)
     if not valid:
         bound = "positive number" if positive else "number >= 0"
         raise ValueError(f"{name} must be a finite {bound}, got {value!r}")
+    if limits is not None and not limits[0] <= value <= limits[1]:
+        raise ValueError(f"{name} must be in [{limits[0]:g}, {limits[1]:g}], got {value!r}")
     return float(value)
+
+
+#: Largest whole-number option accepted: counts and radii beyond it would overflow the
+#: 32-bit and 64-bit arithmetic of the compiled kernels (and mean nothing for an image).
+MAX_INTEGER_OPTION = 2**31 - 1
 
 
 def as_integer(value, name: str, minimum: int = 1) -> int:
     """Return a whole-number option (radius, k, iteration counts) as an int, refusing
-    booleans (``radius=True`` is surely a mistake), non-integers and values below
-    ``minimum``."""
+    booleans (``radius=True`` is surely a mistake), non-integers, values below ``minimum``
+    and values above :data:`MAX_INTEGER_OPTION`."""
     is_int = isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
     if not (is_int and value >= minimum):
         bound = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {bound}, got {value!r}")
+    if value > MAX_INTEGER_OPTION:
+        raise ValueError(f"{name} must be at most {MAX_INTEGER_OPTION}, got {value!r}")
     return int(value)

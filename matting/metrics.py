@@ -71,8 +71,23 @@ _SCALE = 1000.0
 # gaussgradient.m truncates the Gaussian where it falls below this fraction of its peak.
 _GAUSS_EPSILON = 1e-2
 
+# Smallest sigma of the gradient error: below about 0.026 the kernel's taps at +-1 underflow
+# to zero; from 0.1 on they are at least exp(-50) of the peak.
+_MIN_SIGMA = 0.1
+
+# Smallest threshold spacing of the connectivity error (1 000 thresholds, each a connected-
+# component labelling of the image; the DIM code uses 0.1).
+_MIN_STEP = 1e-3
+
 # 4-connectivity, as bwconncomp(..., 4) in the DIM code.
 _FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
+
+
+def _as_real(value, name: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
 
 
 def _prepare(alpha, gt, trimap) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -215,7 +230,8 @@ def gradient_error(alpha, gt, trimap=None, *, sigma: float = 1.4) -> float:
         As in :func:`sad`.
     sigma : float
         Standard deviation of the Gaussian in pixels (1.4 in the DIM code and in Rhemann et
-        al.). Must be in (0, 39.89) so that the truncation rule gives a kernel.
+        al.). Must be in [0.1, 39.89): above, the truncation rule gives no kernel; below, its
+        taps underflow.
 
     Returns
     -------
@@ -246,11 +262,12 @@ def gradient_error(alpha, gt, trimap=None, *, sigma: float = 1.4) -> float:
     >>> gradient_error(gt, gt)
     0.0
     """
-    sigma = float(sigma)
-    # Beyond this, sqrt(2 pi) sigma epsilon >= 1 and the half-size formula has no real value.
+    sigma = _as_real(sigma, "sigma")
+    # Beyond sigma_max, sqrt(2 pi) sigma epsilon >= 1 and the half-size formula has no real
+    # value; below _MIN_SIGMA the kernel's taps at +-1 underflow and it would be all zero.
     sigma_max = 1.0 / (math.sqrt(2.0 * math.pi) * _GAUSS_EPSILON)
-    if not (0.0 < sigma < sigma_max):
-        raise ValueError(f"sigma must be in (0, {sigma_max:.4g}), got {sigma!r}")
+    if not (_MIN_SIGMA <= sigma < sigma_max):
+        raise ValueError(f"sigma must be in [{_MIN_SIGMA:g}, {sigma_max:.4g}), got {sigma!r}")
     alpha, gt, unknown = _prepare(alpha, gt, trimap)
     if unknown is not None and not unknown.any():
         return 0.0
@@ -305,7 +322,7 @@ def connectivity_error(alpha, gt, trimap=None, *, step: float = 0.1, theta: floa
     alpha, gt, trimap
         As in :func:`sad`.
     step : float
-        Threshold spacing, in (0, 1] (0.1 in the DIM code).
+        Threshold spacing, in [0.001, 1] (0.1 in the DIM code).
     theta : float
         Differences below ``theta`` are not penalised (0.15 in the DIM code and in Rhemann et
         al.).
@@ -335,9 +352,9 @@ def connectivity_error(alpha, gt, trimap=None, *, step: float = 0.1, theta: floa
     >>> connectivity_error(island, gt)
     0.001
     """
-    step, theta = float(step), float(theta)
-    if not (0.0 < step <= 1.0):
-        raise ValueError(f"step must be in (0, 1], got {step!r}")
+    step, theta = _as_real(step, "step"), _as_real(theta, "theta")
+    if not (_MIN_STEP <= step <= 1.0):
+        raise ValueError(f"step must be in [{_MIN_STEP:g}, 1], got {step!r}")
     if not math.isfinite(theta):
         raise ValueError(f"theta must be a finite number, got {theta!r}")
     alpha, gt, unknown = _prepare(alpha, gt, trimap)

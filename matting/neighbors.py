@@ -36,10 +36,14 @@ import numpy as np
 from numba import njit, prange
 from scipy.spatial import cKDTree
 
-__all__ = ["BACKENDS", "knn_query"]
+__all__ = ["BACKENDS", "MAX_COORDINATE", "knn_query"]
 
 #: Accepted values of ``backend=``.
 BACKENDS = ("numba", "ckdtree")
+
+#: Largest coordinate magnitude accepted: the squared distance of two such points in up to
+#: a thousand dimensions stays finite in float64.
+MAX_COORDINATE = 1e150
 
 # Points per leaf of the Numba tree (at most; at least a quarter of it): on KNN-matting
 # features (0.3 MP photographs, one thread), 12 and 16 were best, 24-32 took 5-15% longer
@@ -62,7 +66,8 @@ def knn_query(
     Parameters
     ----------
     points : array_like, shape (n, d)
-        Finite coordinates; any float or integer dtype (used as float64).
+        Finite coordinates of magnitude at most :data:`MAX_COORDINATE`; any float or integer
+        dtype (used as float64).
     k : int
         Number of neighbours per point, ``1 <= k < n`` with ``exclude_self`` (``<= n``
         without).
@@ -94,7 +99,8 @@ def knn_query(
     Raises
     ------
     ValueError
-        For points or queries that are not non-empty finite 2-D arrays (of the same width),
+        For points or queries that are not non-empty finite 2-D arrays (of the same width)
+        with coordinates within :data:`MAX_COORDINATE`,
         ``k`` out of range, ``exclude_self=True`` with ``queries``, or an unknown backend.
 
     Notes
@@ -174,6 +180,14 @@ def _as_points(values, name: str) -> np.ndarray:
     array = np.ascontiguousarray(array, dtype=np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contain NaN or infinite values")
+    largest = float(np.abs(array).max())
+    if largest > MAX_COORDINATE:
+        # Squared distances of larger coordinates overflow to inf, and every neighbour
+        # comparison then fails.
+        raise ValueError(
+            f"{name} have coordinates up to {largest:g}; at most {MAX_COORDINATE:g} in "
+            "magnitude are supported (their squared distances would overflow)"
+        )
     return array
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse
 from numba import get_num_threads, njit, prange
 
-from .._inputs import as_image
+from .._inputs import as_image, as_integer
 from ..neighbors import knn_query
 
 __all__ = ["knn_features", "knn_laplacian"]
@@ -20,16 +20,24 @@ __all__ = ["knn_features", "knn_laplacian"]
 #: Accepted values of ``features=``.
 FEATURES = ("hsv", "rgb")
 
+#: Largest accepted weight of the normalised pixel position in a feature vector. Far beyond
+#: any useful value (colour no longer matters from about 1e3 on), it keeps the features well
+#: inside what the neighbour search can compare (:data:`matting.neighbors.MAX_COORDINATE`).
+MAX_SPATIAL_WEIGHT = 1e100
+
 
 def _check_features(features: str, spatial_weight: float) -> None:
     if not isinstance(features, str) or features not in FEATURES:
         raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
     try:
-        valid = bool(np.isfinite(spatial_weight) and spatial_weight >= 0)
+        valid = bool(np.isfinite(spatial_weight) and 0 <= spatial_weight <= MAX_SPATIAL_WEIGHT)
     except TypeError:
         valid = False
     if not valid:
-        raise ValueError(f"spatial_weight must be a number >= 0, got {spatial_weight!r}")
+        raise ValueError(
+            f"spatial_weight must be a number in [0, {MAX_SPATIAL_WEIGHT:g}], got "
+            f"{spatial_weight!r}"
+        )
 
 
 def knn_features(image, *, features: str = "hsv", spatial_weight: float = 1.0) -> np.ndarray:
@@ -157,9 +165,7 @@ def knn_laplacian(
     _check_features(features, spatial_weight)
     image = as_image(image)
     n = image.shape[0] * image.shape[1]
-    if isinstance(n_neighbors, bool) or int(n_neighbors) != n_neighbors:
-        raise ValueError(f"n_neighbors must be a whole number, got {n_neighbors!r}")
-    n_neighbors = int(n_neighbors)
+    n_neighbors = as_integer(n_neighbors, "n_neighbors")
     if not 1 <= n_neighbors < n:
         raise ValueError(
             f"n_neighbors must be between 1 and the number of pixels minus one ({n - 1}), "

@@ -32,6 +32,9 @@ __all__ = ["edge_weights", "lpp_colour_transform", "random_walk_laplacian"]
 #: beta = 1 / sigma^2 = 900 for colours in [0, 1].
 DEFAULT_SIGMA = 1.0 / 30.0
 
+#: Accepted range of ``sigma``: ``1 / sigma^2`` stays finite and nonzero.
+SIGMA_LIMITS = (1e-100, 1e100)
+
 #: Smallest edge weight kept. ``exp(-beta d^2)`` underflows to exactly 0 for colour distances
 #: above about 0.9 (beta = 900); a region walled off by such edges would make the system
 #: singular. Weights are raised to this floor instead, which changes no weight that is not
@@ -245,7 +248,7 @@ def lpp_colour_transform(
     (3, 3)
     """
     image = as_image(image)
-    beta = 1.0 / as_finite(sigma, "sigma") ** 2
+    beta = 1.0 / as_finite(sigma, "sigma", limits=SIGMA_LIMITS) ** 2
     connectivity = _check_connectivity(connectivity)
     # Each edge once: the offsets after (0, 0), whose mirror images give the other half.
     offsets = _OFFSETS[connectivity]
@@ -332,7 +335,7 @@ def random_walk_laplacian(
     ((12, 12), 46, 4.0)
     """
     image = as_image(image)
-    sigma = as_finite(sigma, "sigma")
+    sigma = as_finite(sigma, "sigma", limits=SIGMA_LIMITS)
     connectivity = _check_connectivity(connectivity)
     if isinstance(colour_transform, str):
         if colour_transform != "lpp":

@@ -11,14 +11,13 @@ Preconditioners (each returns an object with ``apply(r) -> z`` and ``aslinearope
 - :func:`amg`: algebraic multigrid V-cycle from pyamg (smoothed aggregation or root-node).
 - :func:`multigrid`: geometric multigrid V-cycle on the pixel grid (Numba smoothers).
 
-:func:`csr_matvec` is the Numba CSR product the solvers use, exported for reuse.
+:func:`csr_matvec` is the Numba CSR product the solvers use, with argument checks, for reuse.
 :func:`solve_hard_constraints` and :func:`solve_soft_constraints` turn a Laplacian and a
 trimap or scribbles into the system and solve it; :func:`solve_on_support` solves a Laplacian
 plus a diagonal data term over the pixels that need it.
 """
 
-from ._common import ConvergenceWarning, SolveInfo
-from ._kernels import csr_matvec
+from ._common import ConvergenceWarning, SolveInfo, csr_matvec
 from .amg import AMGPreconditioner, amg
 from .cg import cg
 from .constraints import (

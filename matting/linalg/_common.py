@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["ConvergenceWarning", "SolveInfo", "as_csr", "as_vector", "check_int"]
+from ._kernels import csr_matvec as _csr_matvec_kernel
+
+__all__ = ["ConvergenceWarning", "SolveInfo", "as_csr", "as_vector", "check_int", "csr_matvec"]
 
 _INT32_MAX = np.iinfo(np.int32).max
 
@@ -190,3 +192,70 @@ def _kernel_array(array: np.ndarray, dtype) -> np.ndarray:
     if array.dtype != dtype or not array.flags.c_contiguous or not array.flags.writeable:
         return np.array(array, dtype=dtype, order="C", copy=True)
     return array
+
+
+def csr_matvec(indptr, indices, data, x, out) -> None:
+    """Compute ``out = A @ x`` for a CSR matrix ``A`` given by its three arrays, with the
+    Numba product the solvers use.
+
+    Parameters
+    ----------
+    indptr, indices, data : numpy.ndarray
+        The CSR arrays of ``A`` (``A.indptr``, ``A.indices``, ``A.data``): integer
+        ``indptr`` of length ``n_rows + 1``, non-decreasing from 0; integer ``indices``
+        (non-negative) and float64 ``data`` of length ``indptr[-1]``. Duplicate entries are
+        summed and column indices need not be sorted.
+    x : numpy.ndarray
+        float64 vector longer than every column index.
+    out : numpy.ndarray
+        Writeable, C-contiguous float64 vector of length ``n_rows``, overwritten. Must not
+        share memory with ``x``.
+
+    Raises
+    ------
+    ValueError
+        For arrays of the wrong dtype, dimension, length or layout, or overlapping ``x`` and
+        ``out``. The checks read ``indptr`` and ``indices`` once (``O(nnz)``); the solvers
+        call the kernel directly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import scipy.sparse as sp
+    >>> from matting.linalg import csr_matvec
+    >>> A = sp.csr_matrix(np.array([[2.0, 1.0], [0.0, 3.0]]))
+    >>> out = np.empty(2)
+    >>> csr_matvec(A.indptr, A.indices, A.data, np.array([1.0, 1.0]), out)
+    >>> out
+    array([3., 3.])
+    """
+    arrays = {"indptr": indptr, "indices": indices, "data": data, "x": x, "out": out}
+    for name, array in arrays.items():
+        if not isinstance(array, np.ndarray) or array.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D numpy array, got {type(array).__name__}")
+    for name in ("indptr", "indices"):
+        if arrays[name].dtype.kind not in "iu":
+            raise ValueError(f"{name} must have an integer dtype, got {arrays[name].dtype}")
+    for name in ("data", "x", "out"):
+        if arrays[name].dtype != np.float64:
+            raise ValueError(f"{name} must have dtype float64, got {arrays[name].dtype}")
+    if indptr.size == 0 or indptr[0] != 0 or np.any(np.diff(indptr) < 0):
+        raise ValueError("indptr must be non-empty, start at 0 and never decrease")
+    nnz = int(indptr[-1])
+    if indices.size != nnz or data.size != nnz:
+        raise ValueError(
+            f"indices and data must have indptr[-1] = {nnz} entries, got {indices.size} and "
+            f"{data.size}"
+        )
+    if nnz and (int(indices.min()) < 0 or int(indices.max()) >= x.size):
+        raise ValueError(
+            f"indices must lie in 0 .. len(x) - 1 = {x.size - 1}, got "
+            f"{int(indices.min())} .. {int(indices.max())}"
+        )
+    if out.size != indptr.size - 1:
+        raise ValueError(f"out must have length {indptr.size - 1} (rows), got {out.size}")
+    if not (out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError("out must be a writeable, C-contiguous array")
+    if np.shares_memory(x, out):
+        raise ValueError("x and out must not share memory")
+    _csr_matvec_kernel(indptr, indices, data, x, out)

@@ -19,36 +19,10 @@ __all__ = ["csr_matvec"]
 
 @njit(cache=True)
 def csr_matvec(indptr, indices, data, x, out):  # pragma: no cover - compiled
-    """Compute ``out = A @ x`` for a CSR matrix ``A`` given by its three arrays.
-
-    Parameters
-    ----------
-    indptr, indices, data : numpy.ndarray
-        The CSR arrays of ``A`` (``A.indptr``, ``A.indices``, ``A.data``). Duplicate entries
-        are summed and column indices need not be sorted.
-    x : numpy.ndarray
-        float64 vector of length ``A.shape[1]``.
-    out : numpy.ndarray
-        float64 vector of length ``A.shape[0]``, overwritten. Must not share memory with
-        ``x``.
-
-    Notes
-    -----
-    Compiled with Numba on first use for the argument types it meets; the solvers always
-    pass int32 indices and float64 values, so calls with scipy's usual CSR arrays reuse
-    that compilation.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> import scipy.sparse as sp
-    >>> from matting.linalg import csr_matvec
-    >>> A = sp.csr_matrix(np.array([[2.0, 1.0], [0.0, 3.0]]))
-    >>> out = np.empty(2)
-    >>> csr_matvec(A.indptr, A.indices, A.data, np.array([1.0, 1.0]), out)
-    >>> out
-    array([3., 3.])
-    """
+    """``out = A @ x`` for a CSR matrix ``A`` given by its three arrays, unchecked (the
+    solvers pass arrays they have checked; the public, checked entry point is
+    :func:`matting.linalg.csr_matvec`). Duplicate entries are summed; ``out`` must not share
+    memory with ``x``."""
     for i in range(indptr.shape[0] - 1):
         acc = 0.0
         # Unsigned indices spare Numba's test for negative (wrap-around) indices on every

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
 
 __all__ = ["bayesian"]
 
@@ -54,6 +54,9 @@ _GROWTH = (1.0, 1.5, 2.0, 3.0, 4.0)
 #: The alternation climbs to a local maximum of the likelihood; starts spread over [0, 1] find
 #: the pair's best one more often (see the Notes of ``bayesian``).
 _STARTS = np.array([0.1, 0.9])
+
+#: Accepted range of ``sigma`` and ``sigma_c``: their squares and inverse squares stay finite.
+_SCALE_LIMITS = (1e-100, 1e100)
 
 
 # --------------------------------------------------------------------------------------------
@@ -491,21 +494,14 @@ def _solve_front(
 
 
 def _check_options(window, sigma, min_samples, sigma_c, max_iterations, min_likelihood_change):
-    def whole(value):
-        return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-    if not whole(window) or window < 3 or window % 2 == 0:
+    if as_integer(window, "window", 3) % 2 == 0:
         raise ValueError(f"window must be an odd whole number >= 3, got {window!r}")
-    if not whole(min_samples) or min_samples < 1:
-        raise ValueError(f"min_samples must be a whole number >= 1, got {min_samples!r}")
-    if not whole(max_iterations) or max_iterations < 1:
-        raise ValueError(f"max_iterations must be a whole number >= 1, got {max_iterations!r}")
-    for name, value in (("sigma", sigma), ("sigma_c", sigma_c)):
-        if not (isinstance(value, (int, float, np.number)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    value = min_likelihood_change
-    if not (isinstance(value, (int, float, np.number)) and math.isfinite(value) and value >= 0):
-        raise ValueError(f"min_likelihood_change must be a finite number >= 0, got {value!r}")
+    as_integer(min_samples, "min_samples")
+    as_integer(max_iterations, "max_iterations")
+    # Their squares are divided by (the Gaussian falloff and the camera noise term).
+    as_finite(sigma, "sigma", limits=_SCALE_LIMITS)
+    as_finite(sigma_c, "sigma_c", limits=_SCALE_LIMITS)
+    as_finite(min_likelihood_change, "min_likelihood_change", positive=False)
 
 
 def _fill_deferred(image, alpha, foreground, background, available, deferred):

@@ -10,12 +10,13 @@ from functools import partial
 import numpy as np
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, as_integer, as_trimap, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_integer, as_trimap, image_and_trimap
 from .._pyramid import affine_coefficients, affine_upsample, affine_upsample_window, downsample
 from ..laplacian import matting_laplacian
+from ..laplacian._windows import check_window_fits
 from ..linalg import solve
 from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints, split_system
-from ..linalg.solve import _choose_solver
+from ..linalg.solve import SOLVERS, _choose_solver
 from ..trimap import windows_touching
 from ._outputs import method_outputs
 
@@ -200,6 +201,8 @@ def _available_memory() -> int | None:
 
 
 def _gigabytes(count: float) -> str:
+    if count < 0.1 * 2**30:  # small limits and needs would all print as 0.0 GB
+        return f"{count / 2**20:.1f} MB"
     return f"{count / 2**30:.1f} GB"
 
 
@@ -431,11 +434,14 @@ def _check_tiling(tile_size, tile_overlap, soft: bool):
         return None
     if soft:
         raise ValueError("tile_size works with trimap= (hard constraints), not scribbles=")
-    if isinstance(tile_size, bool) or int(tile_size) != tile_size or tile_size < 16:
-        raise ValueError(f"tile_size must be a whole number of pixels >= 16, got {tile_size!r}")
-    if isinstance(tile_overlap, bool) or int(tile_overlap) != tile_overlap or tile_overlap < 0:
-        raise ValueError(f"tile_overlap must be a whole number >= 0, got {tile_overlap!r}")
-    return int(tile_size), int(tile_overlap)
+    return as_integer(tile_size, "tile_size", 16), as_integer(tile_overlap, "tile_overlap", 0)
+
+
+def _check_options(solver, levels, radius) -> tuple[int, int]:
+    """Check the options the memory estimate reads; return ``(levels, radius)``."""
+    if not isinstance(solver, str) or solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    return as_integer(levels, "levels"), as_integer(radius, "radius")
 
 
 def closed_form_memory(
@@ -484,12 +490,10 @@ def closed_form_memory(
         name="trimap" if trimap is not None else "scribbles",
         require_known=False,
     )
-    if int(levels) != levels or levels < 1:
-        raise ValueError(f"levels must be a whole number >= 1, got {levels}")
-    radius = as_integer(radius, "radius")
+    levels, radius = _check_options(solver, levels, radius)
     tiling = _check_tiling(tile_size, tile_overlap, trimap is None)
     free = constraints == UNKNOWN
-    return int(_estimate_bytes(free, radius, solver, int(levels), tiling, trimap is None))
+    return int(_estimate_bytes(free, radius, solver, levels, tiling, trimap is None))
 
 
 def closed_form(
@@ -625,18 +629,18 @@ def closed_form(
     image, constraints = image_and_trimap(
         image, trimap if trimap is not None else scribbles, trimap_name=constraint_name
     )
-    if int(levels) != levels or levels < 1:
-        raise ValueError(f"levels must be a whole number >= 1, got {levels}")
-    if not 0.0 <= confident_alpha < 0.5:
-        raise ValueError(f"confident_alpha must be in [0, 0.5), got {confident_alpha}")
-    radius = as_integer(radius, "radius")  # before the memory estimate uses it
+    levels, radius = _check_options(solver, levels, radius)  # the memory estimate reads them
+    if not as_finite(confident_alpha, "confident_alpha", positive=False) < 0.5:
+        raise ValueError(f"confident_alpha must be in [0, 0.5), got {confident_alpha!r}")
+    if (constraints == UNKNOWN).any():  # before the memory estimate, which assumes it fits
+        check_window_fits(constraints.shape, radius)
     tiling = _check_tiling(tile_size, tile_overlap, trimap is None)
     if max_memory is not None and not (
         isinstance(max_memory, (int, float, np.integer, np.floating)) and max_memory > 0
     ):
         raise ValueError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
     _check_memory(
-        constraints == UNKNOWN, radius, solver, int(levels), tiling, trimap is None, max_memory
+        constraints == UNKNOWN, radius, solver, levels, tiling, trimap is None, max_memory
     )
     if trimap is not None:
         solve_constraints = solve_hard_constraints
@@ -648,7 +652,7 @@ def closed_form(
     alpha, info = _coarse_to_fine(
         image,
         constraints,
-        int(levels),
+        levels,
         confident_alpha,
         radius,
         eps,

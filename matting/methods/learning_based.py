@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._inputs import UNKNOWN, as_finite, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
 from ..laplacian.learning_based import learning_based_laplacian
 from ..linalg.constraints import solve_hard_constraints, solve_on_support
 from ..trimap import windows_touching
@@ -115,6 +115,7 @@ def learning_based(
     True
     """
     image, trimap = image_and_trimap(image, trimap)
+    radius = as_integer(radius, "radius")  # windows_touching reads it before the builder
     c = as_finite(c, "c")
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")

@@ -959,10 +959,15 @@ def shared_sampling(
     True
     """
     image, trimap = image_and_trimap(image, trimap)
-    expansion_radius = as_integer(expansion_radius, "expansion_radius", 0)
+    # Radii beyond the image's diagonal reach no further pixel; capping them changes nothing
+    # but the size of the offset tables.
+    diagonal = math.ceil(math.hypot(*trimap.shape))
+    expansion_radius = min(as_integer(expansion_radius, "expansion_radius", 0), diagonal)
     n_rays = as_integer(n_rays, "n_rays")
-    sharing_radius = as_integer(sharing_radius, "sharing_radius", 0)
-    expansion_threshold = as_finite(expansion_threshold, "expansion_threshold", positive=False)
+    sharing_radius = min(as_integer(sharing_radius, "sharing_radius", 0), diagonal)
+    expansion_threshold = as_finite(
+        expansion_threshold, "expansion_threshold", positive=False, limits=(0.0, 1e100)
+    )
     lambda_ = as_finite(lambda_, "lambda_")
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
