@@ -115,6 +115,16 @@ def test_bad_arguments_raise_clear_errors():
         matting.closed_form(image, np.minimum(trimap, 0.5))
     with pytest.raises(ValueError, match="solver"):
         matting.closed_form(image, trimap, solver="magic")
+    with pytest.raises(ValueError, match="solver must be one of"):
+        matting.closed_form(image, trimap, solver=None)
+    with pytest.raises(ValueError, match="levels must be a positive integer"):
+        matting.closed_form(image, trimap, levels=float("nan"))
+    with pytest.raises(ValueError, match="confident_alpha"):
+        matting.closed_form(image, trimap, levels=2, confident_alpha=None)
+    # The window check comes before the memory estimate, which would otherwise ask for
+    # an absurd amount of memory.
+    with pytest.raises(ValueError, match="a window of radius 1000000 needs"):
+        matting.closed_form(image, trimap, radius=10**6)
 
 
 def test_constraint_helpers_normalise_trimaps_and_check_the_laplacian():

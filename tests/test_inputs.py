@@ -174,3 +174,31 @@ def test_as_integer_refuses_booleans_fractions_and_small_values():
             as_integer(bad, "radius")
     with pytest.raises(ValueError, match="n must be an integer >= 2"):
         as_integer(1, "n", 2)
+
+
+def test_as_finite_limits_and_as_integer_upper_bound():
+    from matting._inputs import MAX_INTEGER_OPTION, as_finite, as_integer
+
+    assert as_finite(1e-100, "sigma", limits=(1e-100, 1e100)) == 1e-100
+    for bad in (1e-200, 1e200):
+        with pytest.raises(ValueError, match=r"sigma must be in \[1e-100, 1e\+100\]"):
+            as_finite(bad, "sigma", limits=(1e-100, 1e100))
+    assert as_integer(MAX_INTEGER_OPTION, "k") == MAX_INTEGER_OPTION
+    with pytest.raises(ValueError, match="k must be at most"):
+        as_integer(2**63, "k")
+    with pytest.raises(ValueError, match="k must be a positive integer, got nan"):
+        as_integer(float("nan"), "k")
+
+
+def test_big_endian_integers_are_scaled_like_native_ones():
+    native = np.array([[0, 65535], [13107, 26214]], dtype=np.uint16)
+    swapped = native.astype(">u2")
+    np.testing.assert_array_equal(as_image(swapped), as_image(native))
+    np.testing.assert_array_equal(as_trimap(swapped), as_trimap(native))
+
+
+def test_values_just_above_one_are_printed_as_such():
+    image = np.full((2, 2, 3), 0.5)
+    image[0, 0, 0] = 1.000001
+    with pytest.raises(ValueError, match=r"1\.000001\]; expected values in \[0, 1\]$"):
+        as_image(image)

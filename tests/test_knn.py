@@ -122,6 +122,9 @@ def test_deterministic_and_inputs_untouched():
         {"n_neighbors": 2.5},
         {"features": "lab"},
         {"spatial_weight": -1.0},
+        {"spatial_weight": 1e300},  # squared feature distances would overflow
+        {"n_neighbors": float("nan")},
+        {"n_neighbors": None},
         {"lambda_": 0.0},
         {"lambda_": -5.0},
         {"lambda_": float("nan")},

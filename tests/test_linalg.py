@@ -590,6 +590,27 @@ def test_csr_matvec_matches_scipy():
     np.testing.assert_allclose(out, [2 + 400, 5 + 40])
 
 
+def test_csr_matvec_checks_lengths_and_layout_before_the_kernel():
+    A = sp.random(30, 20, density=0.2, random_state=1, format="csr")
+    x, out = np.ones(20), np.empty(30)
+    cases = [
+        ((A.indptr, A.indices, A.data, x, np.empty(3)), "out must have length 30"),
+        ((A.indptr, A.indices, A.data, np.ones(3), out), "indices must lie in 0 .. len"),
+        ((A.indptr, A.indices[:-1], A.data, x, out), "indices and data must have"),
+        ((A.indptr[::-1], A.indices, A.data, x, out), "indptr must"),
+        ((A.indptr, A.indices, A.data.astype(np.float32), x, out), "data must have dtype"),
+        ((A.indptr, A.indices, A.data, x, np.empty(60)[::2]), "C-contiguous"),
+        ((A.indptr, A.indices, A.data, list(x), out), "x must be a 1-D numpy array"),
+    ]
+    for arguments, message in cases:
+        with pytest.raises(ValueError, match=message):
+            csr_matvec(*arguments)
+    square = sp.eye(5, format="csr")
+    shared = np.ones(5)
+    with pytest.raises(ValueError, match="must not share memory"):
+        csr_matvec(square.indptr, square.indices, square.data, shared, shared)
+
+
 @pytest.mark.parametrize("convert", [sp.csc_matrix, sp.coo_matrix, sp.csr_array, np.asarray])
 def test_other_matrix_formats_are_accepted(convert):
     A, b, x_ref, *_ = make_system(10, 12, seed=8)
@@ -683,6 +704,34 @@ def test_direct_solve_refuses_singular_matrix():
     singular = sp.csr_matrix(np.array([[1.0, 1.0], [1.0, 1.0]]))
     with pytest.raises(ValueError, match="singular"):
         direct_solve(singular, np.ones(2))
+
+
+def test_direct_solve_warns_on_a_nearly_singular_matrix():
+    # The graph Laplacian of a 5x8 grid is singular, but rounding leaves its last LU pivot
+    # tiny rather than zero: the factorisation succeeds and the answer is meaningless (about
+    # -7e15 everywhere), which the residual shows.
+    n = 40
+    index = np.arange(n).reshape(5, 8)
+    rows = np.r_[index[:, :-1].ravel(), index[:-1].ravel()]
+    cols = np.r_[index[:, 1:].ravel(), index[1:].ravel()]
+    weights = sp.coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+    weights = weights + weights.T
+    laplacian = (sp.diags(np.asarray(weights.sum(axis=1)).ravel()) - weights).tocsr()
+    b = np.linspace(0.0, 1.0, n)  # not orthogonal to the constants: no solution
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _, info = direct_solve(laplacian, b, return_info=True)
+    except ValueError as error:  # another SuperLU build may see the exact zero pivot
+        assert "singular" in str(error)
+    else:
+        assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        assert not info.converged and info.residuals[-1] > 1e-6
+    # A well-posed system stays silent.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, info = direct_solve((laplacian + sp.eye(n)).tocsr(), b, return_info=True)
+    assert info.converged and info.residuals[-1] < 1e-12
 
 
 def test_preconditioner_checks_its_argument(preconditioners):

@@ -277,9 +277,11 @@ def test_gradient_sigma_is_used_and_checked():
         _reference_gradient_error(alpha, gt, everywhere, sigma=2.0), rel=1e-12
     )
     assert gradient_error(alpha, gt, sigma=2.0) != gradient_error(alpha, gt)
-    for bad in (0.0, -1.0, 50.0, float("nan")):
+    # 0.02 used to give an all-zero (NaN-normalised) kernel and an error of 0.
+    for bad in (0.0, 0.02, -1.0, 50.0, float("nan"), None):
         with pytest.raises(ValueError, match="sigma"):
             gradient_error(alpha, gt, sigma=bad)
+    assert gradient_error(alpha, gt, sigma=0.1) > 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,7 +373,7 @@ def test_connectivity_tie_break_changes_the_error_like_matlab():
 
 def test_connectivity_options_are_checked():
     gt = np.zeros((4, 4))
-    for bad in (0.0, -0.1, 1.5, float("nan")):
+    for bad in (0.0, -0.1, 1.5, float("nan"), 1e-300, None):  # 1e-300: 1e300 thresholds
         with pytest.raises(ValueError, match="step"):
             connectivity_error(gt, gt, step=bad)
     with pytest.raises(ValueError, match="theta"):

@@ -144,6 +144,7 @@ def test_bad_queries_raise(queries, options, message):
         (np.zeros(5), 1),
         (np.zeros((0, 3)), 1),
         (np.array([[0.0, np.nan], [1.0, 1.0]]), 1),
+        (np.array([[0.0, 1e200], [1.0, 1.0]]), 1),  # squared distances overflow
         (np.array([["a", "b"], ["c", "d"]]), 1),
     ],
 )

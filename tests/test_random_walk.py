@@ -269,6 +269,8 @@ def test_uint8_inputs_foreground_and_no_unknown_pixels():
         {"sigma": -0.1},
         {"sigma": float("nan")},
         {"sigma": True},
+        {"sigma": 1e-200},  # 1 / sigma^2 overflows
+        {"sigma": 1e200},
         {"connectivity": 6},
         {"connectivity": True},
         {"solver": "magic"},

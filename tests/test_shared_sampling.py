@@ -487,6 +487,7 @@ def test_options_change_the_result():
         {"expansion_threshold": -0.1},
         {"expansion_threshold": float("nan")},
         {"expansion_threshold": "small"},
+        {"expansion_threshold": 1e200},
         {"n_rays": 0},
         {"n_rays": float("inf")},
         {"n_rays": 4.0},  # whole-number options are integers, as everywhere in the library
@@ -509,3 +510,13 @@ def test_bad_inputs_raise():
         shared_sampling(image, np.full((16, 15), 0.5))
     with pytest.raises(ValueError, match="foreground"):
         shared_sampling(image, np.zeros((16, 16)))
+
+
+def test_radii_beyond_the_image_diagonal_are_capped_not_allocated():
+    image = np.random.default_rng(3).random((12, 14, 3))
+    trimap = np.full((12, 14), 0.5)
+    trimap[:, :3], trimap[:, -3:] = 0, 1
+    diagonal = int(np.ceil(np.hypot(12, 14)))
+    capped = shared_sampling(image, trimap, expansion_radius=diagonal, sharing_radius=diagonal)
+    huge = shared_sampling(image, trimap, expansion_radius=10**6, sharing_radius=10**6)
+    np.testing.assert_array_equal(huge, capped)
