@@ -761,6 +761,32 @@ def test_split_system_matches_fancy_indexing():
     np.testing.assert_allclose(right_hand_side, -dense[np.ix_(free, fixed)] @ values[fixed])
 
 
+def test_constraint_helpers_refuse_wrong_lengths_and_indices():
+    from matting.linalg import solve_hard_constraints, split_system
+
+    matrix = sp.random(30, 30, density=0.2, random_state=4, format="csr")
+    matrix = (matrix + matrix.T + 30 * sp.eye(30)).tocsr()
+    values = np.zeros(30)
+    for free, message in [
+        (np.array([-1, 3]), "free must be strictly increasing indices in 0 .. 29"),
+        (np.array([0, 30]), "free must be strictly increasing"),
+        (np.array([3, 3]), "free must be strictly increasing"),
+        (np.array([0.0, 1.0]), "free must be a 1-D integer array"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            split_system(matrix, free, values)
+    with pytest.raises(ValueError, match="fixed_values must be a 1-D array of length 30"):
+        split_system(matrix, np.arange(1, 29), np.ones(3))
+    trimap = np.full((5, 6), 0.5)
+    trimap[:, 0], trimap[:, -1] = 0.0, 1.0
+    with pytest.raises(ValueError, match="initial_alpha must be a 1-D array of length 30"):
+        solve_hard_constraints(matrix, trimap, initial_alpha=np.ones(3))
+    with pytest.raises(ValueError, match="diagonal must be a 1-D array of length 30"):
+        solve_on_support(matrix, trimap, np.ones(3), np.ones(30))
+    with pytest.raises(ValueError, match="right_hand_side contains NaN"):
+        solve_on_support(matrix, trimap, np.ones(30), np.full(30, np.nan))
+
+
 # --------------------------------------------------------------------------------------------
 # solve_on_support
 # --------------------------------------------------------------------------------------------

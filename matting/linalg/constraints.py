@@ -14,6 +14,7 @@ import scipy.sparse
 from numba import njit
 
 from .._inputs import UNKNOWN, as_finite, as_trimap
+from ._common import as_vector
 
 __all__ = ["solve_hard_constraints", "solve_on_support", "solve_soft_constraints", "split_system"]
 
@@ -26,7 +27,7 @@ def split_system(matrix, free: np.ndarray, fixed_values: np.ndarray):
     ----------
     matrix : scipy.sparse.csr_matrix, N x N
     free : ndarray of int
-        Sorted indices of the free unknowns.
+        Strictly increasing indices of the free unknowns.
     fixed_values : ndarray, float64, length N
         Values of the fixed entries (entries at ``free`` are ignored).
 
@@ -35,7 +36,16 @@ def split_system(matrix, free: np.ndarray, fixed_values: np.ndarray):
     A : scipy.sparse.csr_matrix, len(free) x len(free)
     b : ndarray, float64
     """
-    new_index = np.full(matrix.shape[1], -1, dtype=np.int64)
+    n = matrix.shape[1]
+    free = np.asarray(free)
+    if free.ndim != 1 or free.dtype.kind not in "iu":
+        raise ValueError(
+            f"free must be a 1-D integer array, got dtype {free.dtype}, ndim {free.ndim}"
+        )
+    if free.size and (free[0] < 0 or free[-1] >= n or np.any(np.diff(free) <= 0)):
+        raise ValueError(f"free must be strictly increasing indices in 0 .. {n - 1}")
+    fixed_values = as_vector(fixed_values, n, "fixed_values")
+    new_index = np.full(n, -1, dtype=np.int64)
     new_index[free] = np.arange(free.size)
     indptr, indices, data, right_hand_side = _split_rows(
         matrix.indptr, matrix.indices, matrix.data, free, new_index, fixed_values
@@ -162,7 +172,9 @@ def solve_hard_constraints(
         result = solve(
             system,
             right_hand_side,
-            x0=None if initial_alpha is None else np.ravel(initial_alpha)[unknown],
+            x0=None
+            if initial_alpha is None
+            else as_vector(np.ravel(initial_alpha), trimap.size, "initial_alpha")[unknown],
             pixel_rows=pixel_rows,
             pixel_cols=pixel_cols,
             return_info=return_info,
@@ -237,7 +249,9 @@ def solve_soft_constraints(
     result = solve(
         system,
         lambda_ * constrained * values,
-        x0=None if initial_alpha is None else np.ravel(initial_alpha),
+        x0=None
+        if initial_alpha is None
+        else as_vector(np.ravel(initial_alpha), constraints.size, "initial_alpha"),
         pixel_rows=pixel_rows,
         pixel_cols=pixel_cols,
         return_info=return_info,
@@ -301,6 +315,9 @@ def solve_on_support(
     from .solve import solve
 
     trimap = as_trimap(trimap, require_known=False)
+    diagonal = as_vector(diagonal, trimap.size, "diagonal")
+    right_hand_side = as_vector(right_hand_side, trimap.size, "right_hand_side")
+    x0 = None if x0 is None else as_vector(x0, trimap.size, "x0")
     laplacian = _built(laplacian, trimap)
     values = trimap.ravel()
     laplacian = scipy.sparse.csr_matrix(laplacian)
@@ -309,14 +326,14 @@ def solve_on_support(
     # full matrix, which would copy it.
     matrix, coupling = split_system(laplacian, support, values)
     del laplacian  # frees the full matrix when it was built here
-    extra = np.asarray(diagonal, dtype=np.float64)[support]
+    extra = diagonal[support]
     if not _add_to_stored_diagonal(matrix.indptr, matrix.indices, matrix.data, extra):
         matrix = (matrix + scipy.sparse.diags(extra, format="csr")).tocsr()
     rows, cols = np.divmod(support, trimap.shape[1])
     result = solve(
         matrix,
-        coupling + np.asarray(right_hand_side, dtype=np.float64)[support],
-        x0=None if x0 is None else np.asarray(x0, dtype=np.float64)[support],
+        coupling + right_hand_side[support],
+        x0=None if x0 is None else x0[support],
         pixel_rows=rows,
         pixel_cols=cols,
         return_info=return_info,
