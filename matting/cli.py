@@ -197,18 +197,21 @@ def _cover(background: np.ndarray, shape: tuple[int, int], resize) -> np.ndarray
 
 def _compare(arguments) -> int:
     import matting
-    from matting.compare import COLUMNS, ComparisonTable
-    from matting.methods import METHODS
+    from matting.compare import COLUMNS, ComparisonTable, accepted_options, check_options_used
+    from matting.methods import METHODS, get_method
 
     image = matting.read_image(arguments.image)
     trimap = matting.read_trimap(arguments.trimap)
     gt = None if arguments.gt is None else matting.read_image(arguments.gt)[:, :, 0]
     names = list(METHODS) if arguments.methods is None else arguments.methods.split(",")
     options = parse_options(arguments.option)
+    functions = [get_method(name)[1] for name in names]
+    check_options_used(functions, options)  # each method then gets the options it accepts
     rows = ComparisonTable()
-    for index, name in enumerate(names, start=1):
+    for index, (name, function) in enumerate(zip(names, functions), start=1):
         print(f"[{index}/{len(names)}] {name} ...", file=sys.stderr, flush=True)
-        row = matting.compare(image, trimap, [name], gt, return_alpha=True, **options)[0]
+        accepted = accepted_options(function, options)
+        row = matting.compare(image, trimap, [name], gt, return_alpha=True, **accepted)[0]
         print(f"[{index}/{len(names)}] {name}: {row['seconds']:.2f} s", file=sys.stderr)
         rows.append(row)
     print(rows)

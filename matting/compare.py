@@ -56,7 +56,7 @@ def _html_cell(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def _accepted_options(function: Callable, options: dict) -> dict:
+def accepted_options(function: Callable, options: dict) -> dict:
     """The subset of ``options`` that ``function`` accepts as keyword arguments."""
     try:
         parameters = inspect.signature(function).parameters
@@ -65,6 +65,15 @@ def _accepted_options(function: Callable, options: dict) -> dict:
     if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters.values()):
         return dict(options)
     return {key: value for key, value in options.items() if key in parameters}
+
+
+def check_options_used(functions: Iterable[Callable], options: dict) -> None:
+    """ValueError naming the options that none of ``functions`` accepts: most likely
+    misspelt, they would otherwise do nothing."""
+    accepted = set().union(*(accepted_options(function, options) for function in functions))
+    unused = sorted(set(options) - accepted)
+    if unused:
+        raise ValueError(f"no selected method accepts the option(s) {', '.join(unused)}")
 
 
 def compare(
@@ -84,7 +93,7 @@ def compare(
         ``uint8``, ``uint16`` or float in [0, 1].
     trimap : array_like, HxW
         0 background, 1 foreground (255 for ``uint8``), anything between unknown.
-    methods : iterable of str or callable, optional
+    methods : str, callable, or iterable of them, optional
         Registered method names (see :data:`matting.METHODS`) or callables
         ``f(image, trimap, **options) -> alpha``. Default: every registered method.
     gt : array_like, HxW, optional
@@ -95,7 +104,8 @@ def compare(
     **options
         Options for the methods. A keyword that names a method (``closed_form={"eps":
         1e-6}``) gives options to that method only; any other keyword (``rtol=1e-6``) goes
-        to every method whose signature accepts it and is ignored by the others.
+        to every method whose signature accepts it and is ignored by the others; one that
+        no selected method accepts raises ``ValueError`` (it is most likely misspelt).
 
     Returns
     -------
@@ -120,7 +130,11 @@ def compare(
     image, trimap = image_and_trimap(image, trimap)
     if gt is not None:
         gt = as_alpha(gt, trimap.shape, name="gt")
-    selected = [get_method(method) for method in (METHODS if methods is None else methods)]
+    if methods is None:
+        methods = METHODS
+    elif isinstance(methods, str) or callable(methods):
+        methods = [methods]  # one method; a string would otherwise be read letter by letter
+    selected = [get_method(method) for method in methods]
     if not selected:
         raise ValueError("methods must name at least one method")
     names = [name for name, _ in selected]
@@ -128,10 +142,11 @@ def compare(
     for key, value in per_method.items():
         if not isinstance(value, dict):
             raise TypeError(f"options for method {key!r} must be a dict, got {type(value)}")
+    check_options_used([function for _, function in selected], options)
 
     table = ComparisonTable()
     for name, function in selected:
-        method_options = {**_accepted_options(function, options), **per_method.get(name, {})}
+        method_options = {**accepted_options(function, options), **per_method.get(name, {})}
         start = time.perf_counter()
         alpha = np.asarray(function(image, trimap, **method_options), dtype=np.float64)
         seconds = time.perf_counter() - start

@@ -85,6 +85,20 @@ def save_image(path: str | os.PathLike, array, *, bits: int = 8) -> None:
                 "use bits=8 for colour images"
             )
         scaled = np.round(values * 65535.0).astype(np.uint16)
-        Image.fromarray(scaled).save(path)
+        _save(Image.fromarray(scaled), path)
         return
-    Image.fromarray(np.round(values * 255.0).astype(np.uint8)).save(path)
+    _save(Image.fromarray(np.round(values * 255.0).astype(np.uint8)), path)
+
+
+def _save(image: Image.Image, path) -> None:
+    try:
+        image.save(path)
+    except OSError as error:
+        # Pillow says "cannot write mode RGBA as JPEG" for a format without that mode; other
+        # OSErrors (a missing folder, no permission) are the file system's and stay so.
+        if not str(error).startswith("cannot write mode"):
+            raise
+        raise ValueError(
+            f"{os.fspath(path)!r}: this file format cannot hold a {image.mode} image "
+            f"({error}); use .png, which holds gray, 16-bit gray, RGB and RGBA"
+        ) from None

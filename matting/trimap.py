@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ._inputs import UNKNOWN, as_alpha, as_image, as_trimap
+from ._inputs import UNKNOWN, as_alpha, as_finite, as_image, as_trimap
 
 __all__ = [
     "scribbles_from_image",
@@ -23,10 +23,7 @@ __all__ = [
 
 
 def _check_width(width: float) -> float:
-    width = float(width)
-    if not np.isfinite(width) or width < 0:
-        raise ValueError(f"width must be a finite number of pixels >= 0, got {width}")
-    return width
+    return as_finite(width, "width", positive=False)
 
 
 def _band_around(region: np.ndarray, width: float) -> np.ndarray:
@@ -109,6 +106,8 @@ def trimap_from_probability(
         0 background, 0.5 unknown, 1 foreground.
     """
     width = _check_width(width)
+    fg_threshold = as_finite(fg_threshold, "fg_threshold", positive=False)
+    bg_threshold = as_finite(bg_threshold, "bg_threshold", positive=False)
     if not 0.0 <= bg_threshold < fg_threshold <= 1.0:
         raise ValueError(
             "thresholds must satisfy 0 <= bg_threshold < fg_threshold <= 1, got "
@@ -148,7 +147,7 @@ def scribbles_from_image(scribbled, image, threshold: float = 0.1) -> np.ndarray
     become wrong constraints. A stroke painted over a region of nearly the same colour
     (white over white) cannot be seen and is not marked.
     """
-    if not 0.0 < threshold < 1.0:
+    if not as_finite(threshold, "threshold") < 1.0:
         raise ValueError(f"threshold must be in (0, 1), got {threshold}")
     scribbled = as_image(scribbled, name="scribbled")
     image = as_image(image)

@@ -89,6 +89,14 @@ def test_bad_arguments_are_named(small):
         compare(small.image, small.trimap, [])
     with pytest.raises(TypeError, match="closed_form"):
         compare(small.image, small.trimap, ["closed_form"], closed_form=1e-6)
+    # A misspelt option would otherwise do nothing.
+    with pytest.raises(ValueError, match="no selected method accepts the option.s. rtool"):
+        compare(small.image, small.trimap, ["closed_form"], rtool=1e-6)
+
+
+def test_one_method_may_be_given_as_a_plain_name(small):
+    table = compare(small.image, small.trimap, "closed_form")
+    assert [row["method"] for row in table] == ["closed_form"]
 
 
 def test_get_method_accepts_names_and_callables():

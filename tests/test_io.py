@@ -46,6 +46,11 @@ def test_io_errors_are_clear(tmp_path):
         matting.save_image(tmp_path / "x.png", np.zeros((3, 3, 3)), bits=16)
     with pytest.raises(ValueError, match="bits"):
         matting.save_image(tmp_path / "x.png", np.zeros((3, 3)), bits=12)
+    # Pillow's "cannot write mode RGBA as JPEG" becomes a ValueError that says what to use.
+    with pytest.raises(ValueError, match="cannot hold a RGBA image .* use .png"):
+        matting.save_image(tmp_path / "x.jpg", np.zeros((3, 3, 4)))
+    with pytest.raises(FileNotFoundError):  # the file system's errors stay its own
+        matting.save_image(tmp_path / "missing" / "x.png", np.zeros((3, 3)))
 
 
 def test_single_channel_images_save_as_gray(tmp_path):

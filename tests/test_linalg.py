@@ -569,6 +569,8 @@ def test_amg_accepts_a_near_nullspace(system):
     assert relative_error(x, x_ref) < 1e-6
     with pytest.raises(ValueError, match="near_nullspace"):
         amg(A, near_nullspace=np.ones(n + 1))
+    with pytest.raises(ValueError, match="refused the options.*bogus"):
+        amg(A, bogus=1)
 
 
 # --------------------------------------------------------------------------- kernels

@@ -139,6 +139,9 @@ def test_lpp_transform_solves_the_generalised_eigenproblem(connectivity):
 
 def test_lpp_transform_of_gray_and_uniform_images():
     assert np.array_equal(lpp_colour_transform(np.full((6, 7, 3), 0.3)), np.eye(3))
+    # One pixel has no pair to learn from: a clear error, not LAPACK's.
+    with pytest.raises(ValueError, match="at least 2 pixels"):
+        lpp_colour_transform(np.zeros((1, 1, 3)))
     # A gray image has no colour spread across channels: the floor keeps the map finite,
     # and it stretches gray steps the same for every pixel pair.
     gray = synthetic_composite((16, 16), seed=5).image[:12, :14].mean(axis=2)
@@ -272,6 +275,7 @@ def test_uint8_inputs_foreground_and_no_unknown_pixels():
         {"sigma": 1e-200},  # 1 / sigma^2 overflows
         {"sigma": 1e200},
         {"connectivity": 6},
+        {"connectivity": [4]},  # unhashable: used to raise TypeError
         {"connectivity": True},
         {"solver": "magic"},
         {"rtol": -1.0},

@@ -257,6 +257,8 @@ def test_plot_components_makes_a_grid():
         {"rtol": -1.0},
         {"maxiter": 0},
         {"n_components": 2.5},
+        {"seed": 1.5},
+        {"seed": -1},
     ],
 )
 def test_bad_component_options_raise(options):

@@ -37,6 +37,10 @@ def test_trimap_from_mask_zero_width_is_the_mask_and_input_untouched():
 def test_trimap_from_mask_rejects_bad_width_and_shape():
     with pytest.raises(ValueError, match="width"):
         matting.trimap_from_mask(_square_mask(), width=-1)
+    with pytest.raises(ValueError, match="width must be a finite number >= 0, got None"):
+        matting.trimap_from_mask(_square_mask(), width=None)
+    with pytest.raises(ValueError, match="fg_threshold"):
+        matting.trimap_from_probability(np.zeros((3, 3)), fg_threshold="0.9")
     with pytest.raises(ValueError, match="shape"):
         matting.trimap_from_mask(np.zeros((3, 3, 3), bool))
 

@@ -169,7 +169,12 @@ def _lpp_moments(image, half_offsets, beta, min_weight):  # pragma: no cover - c
 
 
 def _check_connectivity(connectivity) -> int:
-    if isinstance(connectivity, (bool, np.bool_)) or connectivity not in _OFFSETS:
+    # Checked by type first: a list or an array is unhashable and cannot be looked up.
+    if (
+        not isinstance(connectivity, (int, np.integer))
+        or isinstance(connectivity, (bool, np.bool_))
+        or connectivity not in _OFFSETS
+    ):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity!r}")
     return int(connectivity)
 
@@ -211,7 +216,7 @@ def lpp_colour_transform(
     Raises
     ------
     ValueError
-        For an invalid image, ``sigma`` or ``connectivity``.
+        For an invalid image (or one of a single pixel), ``sigma`` or ``connectivity``.
 
     Notes
     -----
@@ -248,6 +253,8 @@ def lpp_colour_transform(
     (3, 3)
     """
     image = as_image(image)
+    if image.shape[0] * image.shape[1] < 2:
+        raise ValueError("image must have at least 2 pixels to learn a colour map from")
     beta = 1.0 / as_finite(sigma, "sigma", limits=SIGMA_LIMITS) ** 2
     connectivity = _check_connectivity(connectivity)
     # Each edge once: the offsets after (0, 0), whose mirror images give the other half.

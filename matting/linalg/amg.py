@@ -170,7 +170,10 @@ def amg(
         settings["B"] = B
     # pyamg canonicalises (sorts, deduplicates) the matrix it is given in place, and keeps
     # it; a private copy keeps that away from the caller's arrays.
-    hierarchy = build(matrix.copy(), **settings)
+    try:
+        hierarchy = build(matrix.copy(), **settings)
+    except TypeError as error:  # an option pyamg does not know, reported deep inside it
+        raise ValueError(f"pyamg.{build.__name__} refused the options: {error}") from None
     return AMGPreconditioner(
         hierarchy, matrix, name, sweeps, pyamg_cycle, time.perf_counter() - start
     )

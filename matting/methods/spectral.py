@@ -368,6 +368,7 @@ def _components_with_info(
         n_eigenvectors, n_components, sparsity, n_iterations, solver
     )
     rtol = as_finite(rtol, "rtol", positive=False)
+    seed = as_integer(seed, "seed", 0)
     if maxiter is not None:
         maxiter = as_integer(maxiter, "maxiter", 1)
     height, width = image.shape[:2]
