@@ -51,6 +51,8 @@ def main(argv=None) -> dict:
     known = np.count_nonzero((scribbles == 0) | (scribbles == 1))
     print(f"{known} scribbled pixels ({100 * known / scribbles.size:.1f}% of the image)")
 
+    # KNN's graph may leave a few pixels of colours no stroke reaches linked to no scribble:
+    # it then warns (IsolatedPixelsWarning) and sets them to 0.
     results = {
         "closed_form": matting.closed_form(image, scribbles=scribbles),
         "knn": matting.knn(image, scribbles),

@@ -6,6 +6,7 @@ from scipy.spatial import cKDTree
 
 from matting.datasets import synthetic_composite
 from matting.laplacian.knn import knn_features, knn_laplacian
+from matting.linalg import IsolatedPixelsWarning
 from matting.methods.knn import knn
 
 
@@ -155,3 +156,19 @@ def test_neighbours_agree_with_ckdtree_on_features():
     for i in range(0, feature.shape[0], 7):
         row = set(laplacian.indices[laplacian.indptr[i] : laplacian.indptr[i + 1]]) - {i}
         assert set(indices[i, 1:]) <= row
+
+
+def test_a_colour_found_nowhere_else_is_reported_not_silently_zero():
+    # A pure red block inside the unknown band: its pixels' nearest neighbours in feature
+    # space are each other, so the KNN graph links them to no known pixel.
+    rng = np.random.default_rng(0)
+    image = np.clip(np.full((20, 24, 3), 0.5) + rng.normal(0, 0.01, (20, 24, 3)), 0, 1)
+    image[8:13, 10:14] = [1.0, 0.0, 0.0]
+    trimap = np.zeros((20, 24))
+    trimap[:, 12:] = 1.0
+    trimap[6:15, 8:16] = 0.5
+    for constraints in ("soft", "hard"):
+        with pytest.warns(IsolatedPixelsWarning, match="20 unknown pixel"):
+            alpha = knn(image, trimap, constraints=constraints)
+        np.testing.assert_array_equal(alpha[8:13, 10:14], 0.0)
+        assert np.all(np.isfinite(alpha))

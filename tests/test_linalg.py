@@ -19,6 +19,7 @@ from scipy.sparse.linalg import cg as scipy_cg
 from matting.linalg import (
     SOLVERS,
     ConvergenceWarning,
+    IsolatedPixelsWarning,
     MultigridPreconditioner,
     SolveInfo,
     amg,
@@ -29,7 +30,9 @@ from matting.linalg import (
     jacobi,
     multigrid,
     solve,
+    solve_hard_constraints,
     solve_on_support,
+    solve_soft_constraints,
 )
 from matting.linalg.solve import _choose_solver
 
@@ -764,7 +767,7 @@ def test_split_system_matches_fancy_indexing():
 
 
 def test_constraint_helpers_refuse_wrong_lengths_and_indices():
-    from matting.linalg import solve_hard_constraints, split_system
+    from matting.linalg import split_system
 
     matrix = sp.random(30, 30, density=0.2, random_state=4, format="csr")
     matrix = (matrix + matrix.T + 30 * sp.eye(30)).tocsr()
@@ -845,3 +848,65 @@ def test_solve_on_support_with_an_uncoupled_unknown_pixel():
     np.testing.assert_allclose(alpha.ravel()[1:], np.clip(dense, 0, 1)[1:], atol=1e-9)
     with pytest.raises(ValueError, match="laplacian has shape"):
         solve_on_support(lambda: laplacian[:-1, :-1], trimap, diagonal, right)
+
+
+# --------------------------------------------------------------------------------------------
+# isolated pixels
+
+
+def _brute_force_isolated(matrix, anchored):
+    from scipy.sparse.csgraph import connected_components
+
+    graph = abs(matrix) + abs(matrix).T  # undirected, whatever the storage
+    _, labels = connected_components(graph, directed=False)
+    anchored_labels = np.unique(labels[anchored])
+    return ~np.isin(labels, anchored_labels)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_isolated_pixels_match_connected_components(seed):
+    from matting.linalg.constraints import isolated_pixels
+
+    rng = np.random.default_rng(seed)
+    n = 200
+    matrix = sp.random(n, n, density=0.006, random_state=seed, format="csr")
+    matrix = (matrix + matrix.T).tocsr()
+    anchored = rng.random(n) < 0.2
+    expected = _brute_force_isolated(matrix, anchored)
+    assert expected.any() and not expected.all()  # the test has both kinds
+    np.testing.assert_array_equal(isolated_pixels(matrix, anchored), expected)
+    # Only the unanchored rows stored (as a Dirichlet problem's builder does): same answer.
+    rows_only = sp.diags((~anchored).astype(float)) @ matrix
+    np.testing.assert_array_equal(isolated_pixels(rows_only.tocsr(), anchored), expected)
+    # Explicitly stored zeros link nothing.
+    zeroed = matrix.copy()
+    zeroed.data[:] = 0.0
+    np.testing.assert_array_equal(isolated_pixels(zeroed, anchored), ~anchored)
+
+
+def test_isolated_unknown_pixels_are_reported_set_to_zero_and_left_out():
+    # Two chains: pixels 0-5 linked to the known pixel 0; pixels 6-9 linked to nothing known.
+    n = 10
+    weights = sp.lil_matrix((n, n))
+    for i in list(range(5)) + [6, 7, 8]:
+        weights[i, i + 1] = weights[i + 1, i] = 1.0
+    weights = weights.tocsr()
+    laplacian = (sp.diags(np.asarray(weights.sum(axis=1)).ravel()) - weights).tocsr()
+    trimap = np.full((1, n), 0.5)
+    trimap[0, 0] = 1.0
+    for solve_constraints in (
+        solve_hard_constraints,
+        lambda L, t, **o: solve_soft_constraints(L, t, 100.0, **o),
+    ):
+        with pytest.warns(IsolatedPixelsWarning, match="4 unknown pixel"):
+            alpha = solve_constraints(laplacian, trimap, solver="direct")
+        np.testing.assert_allclose(alpha[0, :6], 1.0, atol=1e-9)  # harmonic: all reach 1
+        np.testing.assert_array_equal(alpha[0, 6:], 0.0)
+    with pytest.warns(IsolatedPixelsWarning, match="4 unknown pixel"):
+        alpha = solve_on_support(
+            laplacian, trimap, (trimap.ravel() != 0.5) * 100.0, (trimap.ravel() == 1) * 100.0
+        )
+    np.testing.assert_array_equal(alpha[0, 6:], 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # skipping the search: no warning
+        solve_hard_constraints(laplacian + sp.eye(n), trimap, check_isolated=False)

@@ -17,7 +17,7 @@ trimap or scribbles into the system and solve it; :func:`solve_on_support` solve
 plus a diagonal data term over the pixels that need it.
 """
 
-from ._common import ConvergenceWarning, SolveInfo, csr_matvec
+from ._common import ConvergenceWarning, IsolatedPixelsWarning, SolveInfo, csr_matvec
 from .amg import AMGPreconditioner, amg
 from .cg import cg
 from .constraints import (
@@ -37,6 +37,7 @@ __all__ = [
     "AMGPreconditioner",
     "ConvergenceWarning",
     "ICholPreconditioner",
+    "IsolatedPixelsWarning",
     "JacobiPreconditioner",
     "MultigridPreconditioner",
     "Preconditioner",

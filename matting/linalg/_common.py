@@ -16,13 +16,26 @@ import scipy.sparse as sp
 
 from ._kernels import csr_matvec as _csr_matvec_kernel
 
-__all__ = ["ConvergenceWarning", "SolveInfo", "as_csr", "as_vector", "check_int", "csr_matvec"]
+__all__ = [
+    "ConvergenceWarning",
+    "IsolatedPixelsWarning",
+    "SolveInfo",
+    "as_csr",
+    "as_vector",
+    "check_int",
+    "csr_matvec",
+]
 
 _INT32_MAX = np.iinfo(np.int32).max
 
 
 class ConvergenceWarning(UserWarning):
     """An iterative solver stopped before reaching the requested tolerance."""
+
+
+class IsolatedPixelsWarning(UserWarning):
+    """Some unknown pixels are linked to no constrained pixel by the Laplacian's graph, so
+    nothing determines their alpha (they are set to 0)."""
 
 
 @dataclass(frozen=True)

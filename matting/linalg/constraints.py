@@ -9,14 +9,22 @@ constrained ones are pulled towards their value with weight ``lambda_``,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse
 from numba import njit
 
 from .._inputs import UNKNOWN, as_finite, as_trimap
-from ._common import as_vector
+from ._common import IsolatedPixelsWarning, as_vector
 
-__all__ = ["solve_hard_constraints", "solve_on_support", "solve_soft_constraints", "split_system"]
+__all__ = [
+    "isolated_pixels",
+    "solve_hard_constraints",
+    "solve_on_support",
+    "solve_soft_constraints",
+    "split_system",
+]
 
 
 def split_system(matrix, free: np.ndarray, fixed_values: np.ndarray):
@@ -105,6 +113,65 @@ def _add_to_stored_diagonal(indptr, indices, data, values):  # pragma: no cover 
     return True
 
 
+@njit(cache=True)
+def _root(parent, i):  # pragma: no cover - compiled
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]  # path halving
+        i = parent[i]
+    return i
+
+
+@njit(cache=True)
+def _unanchored(indptr, indices, data, anchored):  # pragma: no cover - compiled
+    # Union-find over the stored nonzero entries, each read as an undirected edge: callers
+    # may store only some rows of a symmetric matrix (a Dirichlet problem's unknown rows),
+    # so a search that follows rows from the anchors could not leave them.
+    # Edges between two anchored pixels cannot change which pixels reach an anchor, so they
+    # are skipped: most of a Laplacian's entries when the known region is large.
+    n = anchored.size
+    parent = np.arange(n)
+    for row in range(n):
+        row_anchored = anchored[row]
+        for k in range(indptr[row], indptr[row + 1]):
+            column = indices[k]
+            if data[k] != 0.0 and not (row_anchored and anchored[column]):
+                a, b = _root(parent, row), _root(parent, column)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    has_anchor = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        if anchored[i]:
+            has_anchor[_root(parent, i)] = True
+    isolated = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        isolated[i] = not has_anchor[_root(parent, i)]
+    return isolated
+
+
+def isolated_pixels(laplacian, anchored: np.ndarray) -> np.ndarray:
+    """Pixels that no path of nonzero entries of ``laplacian`` (read as an undirected graph,
+    so a matrix storing only some rows of a symmetric one is fine) links to an ``anchored``
+    pixel (a known or constrained one).
+
+    Their alpha is not determined: the energy does not change if they all move together,
+    so the system is singular there (a non-local Laplacian such as KNN matting's can leave
+    a colour found nowhere else cut off). One union-find pass over the stored entries.
+    """
+    matrix = scipy.sparse.csr_matrix(laplacian)
+    anchored = np.ascontiguousarray(anchored, dtype=bool)
+    return _unanchored(matrix.indptr, matrix.indices, matrix.data, anchored)
+
+
+def _warn_isolated(count: int) -> None:
+    warnings.warn(
+        f"{count} unknown pixel(s) are linked to no known or constrained pixel by the "
+        "Laplacian (for a non-local one, often a colour found nowhere else): nothing "
+        "determines their alpha, which is set to 0",
+        IsolatedPixelsWarning,
+        stacklevel=3,
+    )
+
+
 def _check_laplacian(laplacian, trimap: np.ndarray) -> None:
     if callable(laplacian):
         return  # checked once it is built
@@ -130,6 +197,7 @@ def solve_hard_constraints(
     *,
     initial_alpha: np.ndarray | None = None,
     return_info: bool = False,
+    check_isolated: bool = True,
     **options,
 ):
     """Minimise ``a^T L a`` with the trimap's known pixels fixed.
@@ -148,6 +216,13 @@ def solve_hard_constraints(
         A guess (e.g. a coarse solution) the iterative solvers start from.
     return_info : bool
         Also return the solver's :class:`SolveInfo` (None when nothing had to be solved).
+    check_isolated : bool
+        Look for unknown pixels that no path of nonzero entries links to a known pixel
+        (:func:`isolated_pixels`, one pass over ``L``): they are set to 0, left out of the
+        system (which is singular there) and reported with an
+        :class:`IsolatedPixelsWarning`. Callers whose Laplacian cannot have them (the
+        matting Laplacian, whose overlapping windows link every unknown pixel to the known
+        ones around the region) may skip the pass.
     **options
         Passed to :func:`matting.linalg.solve` (``solver``, ``rtol``, ``maxiter``, ...).
 
@@ -163,10 +238,16 @@ def solve_hard_constraints(
     unknown = np.flatnonzero(trimap.ravel() == UNKNOWN)
     info = None
     if unknown.size:
-        laplacian = _built(laplacian, trimap)
-        system, right_hand_side = split_system(
-            scipy.sparse.csr_matrix(laplacian), unknown, trimap.ravel()
-        )
+        laplacian = scipy.sparse.csr_matrix(_built(laplacian, trimap))
+        isolated = None
+        if check_isolated:
+            isolated = isolated_pixels(laplacian, trimap.ravel() != UNKNOWN)
+        if isolated is not None and isolated.any():
+            _warn_isolated(int(np.count_nonzero(isolated)))
+            alpha.ravel()[isolated] = 0.0
+            unknown = unknown[~isolated[unknown]]
+    if unknown.size:
+        system, right_hand_side = split_system(laplacian, unknown, trimap.ravel())
         del laplacian  # frees the full matrix when it was built here
         pixel_rows, pixel_cols = np.divmod(unknown, trimap.shape[1])
         result = solve(
@@ -193,6 +274,7 @@ def solve_soft_constraints(
     initial_alpha: np.ndarray | None = None,
     return_info: bool = False,
     overwrite_laplacian: bool = False,
+    check_isolated: bool = True,
     **options,
 ):
     """Minimise ``a^T L a + lambda_ (a - b_S)^T D_S (a - b_S)`` over all pixels.
@@ -210,6 +292,8 @@ def solve_soft_constraints(
         Allow the constraint weights to be added to the Laplacian's diagonal in place
         (as scipy's ``overwrite_a``): saves a copy of the whole matrix, which is then
         changed. For callers whose Laplacian serves nothing else.
+    check_isolated : bool
+        As in :func:`solve_hard_constraints`, for pixels linked to no constrained pixel.
     **options
         For :func:`matting.linalg.solve`. With incomplete Cholesky, the constrained rows are
         preconditioned by their diagonal alone (``diagonal_rows`` of
@@ -233,6 +317,18 @@ def solve_soft_constraints(
     values = np.where(constraints == UNKNOWN, 0.0, constraints).ravel()
     system = scipy.sparse.csr_matrix(laplacian)
     del laplacian
+    x0 = None
+    if initial_alpha is not None:
+        x0 = as_vector(np.ravel(initial_alpha), constraints.size, "initial_alpha")
+    kept = np.arange(constraints.size)
+    isolated = isolated_pixels(system, constrained > 0) if check_isolated else None
+    if isolated is not None and isolated.any():
+        # Their block of the system is singular: they are left out (and set to 0).
+        _warn_isolated(int(np.count_nonzero(isolated)))
+        kept = np.flatnonzero(~isolated)
+        system, _ = split_system(system, kept, np.zeros(constraints.size))
+        constrained, values = constrained[kept], values[kept]
+        x0 = None if x0 is None else x0[kept]
     # Where the caller allows it, the constraint weights go onto the diagonal in place
     # rather than into a copy of the whole matrix.
     in_place = overwrite_laplacian and _add_to_stored_diagonal(
@@ -240,7 +336,7 @@ def solve_soft_constraints(
     )
     if not in_place:
         system = (system + scipy.sparse.diags(lambda_ * constrained, format="csr")).tocsr()
-    pixel_rows, pixel_cols = np.divmod(np.arange(constraints.size), constraints.shape[1])
+    pixel_rows, pixel_cols = np.divmod(kept, constraints.shape[1])
     solver = options.get("solver", "auto")
     if (_choose_solver(system.shape[0], True) if solver == "auto" else solver) == "ichol":
         # lambda_ dominates the constrained rows: Jacobi there, incomplete Cholesky on the
@@ -249,16 +345,16 @@ def solve_soft_constraints(
     result = solve(
         system,
         lambda_ * constrained * values,
-        x0=None
-        if initial_alpha is None
-        else as_vector(np.ravel(initial_alpha), constraints.size, "initial_alpha"),
+        x0=x0,
         pixel_rows=pixel_rows,
         pixel_cols=pixel_cols,
         return_info=return_info,
         **options,
     )
     solution, info = result if return_info else (result, None)
-    alpha = np.clip(solution, 0.0, 1.0).reshape(constraints.shape)
+    alpha = np.zeros(constraints.size)
+    alpha[kept] = np.clip(solution, 0.0, 1.0)
+    alpha = alpha.reshape(constraints.shape)
     return (alpha, info) if return_info else alpha
 
 
@@ -303,7 +399,9 @@ def solve_on_support(
     Returns
     -------
     alpha : ndarray, float64 HxW
-        The solution clipped to [0, 1] on the solved pixels, the trimap elsewhere.
+        The solution clipped to [0, 1] on the solved pixels, the trimap elsewhere. Pixels
+        that no path of nonzero entries of ``L`` links to a pixel with a positive
+        ``diagonal`` are set to 0 and reported with an :class:`IsolatedPixelsWarning`.
 
     References
     ----------
@@ -321,7 +419,10 @@ def solve_on_support(
     laplacian = _built(laplacian, trimap)
     values = trimap.ravel()
     laplacian = scipy.sparse.csr_matrix(laplacian)
-    support = np.flatnonzero((np.diff(laplacian.indptr) > 0) | (values == UNKNOWN))
+    isolated = isolated_pixels(laplacian, diagonal > 0)
+    if isolated.any():
+        _warn_isolated(int(np.count_nonzero(isolated)))
+    support = np.flatnonzero(((np.diff(laplacian.indptr) > 0) | (values == UNKNOWN)) & ~isolated)
     # The diagonal couples no pixels, so it is added to the split system rather than to the
     # full matrix, which would copy it.
     matrix, coupling = split_system(laplacian, support, values)
@@ -341,5 +442,6 @@ def solve_on_support(
     )
     solution, info = result if return_info else (result, None)
     alpha = trimap.copy()
+    alpha.ravel()[isolated] = 0.0
     alpha.ravel()[support] = np.clip(solution, 0.0, 1.0)
     return (alpha, info) if return_info else alpha

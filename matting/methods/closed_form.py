@@ -642,11 +642,16 @@ def closed_form(
     _check_memory(
         constraints == UNKNOWN, radius, solver, levels, tiling, trimap is None, max_memory
     )
+    # The matting Laplacian's overlapping windows link every pixel to the constrained ones,
+    # so the search for isolated pixels (10-20 ms at 0.3 MP, several per cent) is skipped.
     if trimap is not None:
-        solve_constraints = solve_hard_constraints
+        solve_constraints = partial(solve_hard_constraints, check_isolated=False)
     else:
         solve_constraints = partial(
-            solve_soft_constraints, lambda_=lambda_, overwrite_laplacian=True
+            solve_soft_constraints,
+            lambda_=lambda_,
+            overwrite_laplacian=True,
+            check_isolated=False,
         )
     solver_options = {"solver": solver, "rtol": rtol, "maxiter": maxiter}
     alpha, info = _coarse_to_fine(

@@ -75,6 +75,12 @@ def knn(
         For bad images or trimaps, ``n_neighbors`` outside ``1 .. H*W - 1``, an unknown
         ``features`` or ``constraints`` name, ``lambda_ <= 0`` or a bad solver option.
 
+    Warns
+    -----
+    matting.linalg.IsolatedPixelsWarning
+        When the KNN graph links some unknown pixels to no known pixel (a colour found
+        nowhere else): nothing determines their alpha, and they are set to 0.
+
     Notes
     -----
     The Laplacian is :func:`matting.laplacian.knn_laplacian` (kernel ``1 - ||X(i) - X(j)||_1
