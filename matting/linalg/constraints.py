@@ -293,7 +293,9 @@ def solve_soft_constraints(
         (as scipy's ``overwrite_a``): saves a copy of the whole matrix, which is then
         changed. For callers whose Laplacian serves nothing else.
     check_isolated : bool
-        As in :func:`solve_hard_constraints`, for pixels linked to no constrained pixel.
+        As in :func:`solve_hard_constraints`, for pixels linked to no constrained pixel;
+        here they are constrained to 0 (which decouples their singular block) rather than
+        left out, so that the system is not copied.
     **options
         For :func:`matting.linalg.solve`. With incomplete Cholesky, the constrained rows are
         preconditioned by their diagonal alone (``diagonal_rows`` of
@@ -320,15 +322,12 @@ def solve_soft_constraints(
     x0 = None
     if initial_alpha is not None:
         x0 = as_vector(np.ravel(initial_alpha), constraints.size, "initial_alpha")
-    kept = np.arange(constraints.size)
     isolated = isolated_pixels(system, constrained > 0) if check_isolated else None
     if isolated is not None and isolated.any():
-        # Their block of the system is singular: they are left out (and set to 0).
+        # Their block of the system is singular: they are constrained to 0 like scribbled
+        # pixels (no copy of the system, unlike leaving them out), which decouples them.
         _warn_isolated(int(np.count_nonzero(isolated)))
-        kept = np.flatnonzero(~isolated)
-        system, _ = split_system(system, kept, np.zeros(constraints.size))
-        constrained, values = constrained[kept], values[kept]
-        x0 = None if x0 is None else x0[kept]
+        constrained[isolated] = 1.0  # values there are already 0
     # Where the caller allows it, the constraint weights go onto the diagonal in place
     # rather than into a copy of the whole matrix.
     in_place = overwrite_laplacian and _add_to_stored_diagonal(
@@ -336,7 +335,7 @@ def solve_soft_constraints(
     )
     if not in_place:
         system = (system + scipy.sparse.diags(lambda_ * constrained, format="csr")).tocsr()
-    pixel_rows, pixel_cols = np.divmod(kept, constraints.shape[1])
+    pixel_rows, pixel_cols = np.divmod(np.arange(constraints.size), constraints.shape[1])
     solver = options.get("solver", "auto")
     if (_choose_solver(system.shape[0], True) if solver == "auto" else solver) == "ichol":
         # lambda_ dominates the constrained rows: Jacobi there, incomplete Cholesky on the
@@ -352,9 +351,9 @@ def solve_soft_constraints(
         **options,
     )
     solution, info = result if return_info else (result, None)
-    alpha = np.zeros(constraints.size)
-    alpha[kept] = np.clip(solution, 0.0, 1.0)
-    alpha = alpha.reshape(constraints.shape)
+    alpha = np.clip(solution, 0.0, 1.0).reshape(constraints.shape)
+    if isolated is not None:
+        alpha.ravel()[isolated] = 0.0  # exactly, whatever the solver's tolerance left
     return (alpha, info) if return_info else alpha
 
 
