@@ -46,7 +46,7 @@ from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap
 from ..neighbors import knn_query
 from ..trimap import windows_touching
 from .closed_form import matting_laplacian
-from .knn import MAX_SPATIAL_WEIGHT, assemble_knn_laplacian
+from .knn import assemble_knn_laplacian, check_spatial_weight
 
 __all__ = [
     "LLE_CONDITIONER",
@@ -74,12 +74,6 @@ LOCAL_WINDOW_SIZE = 9
 # --------------------------------------------------------------------------------------------
 
 
-def _check_spatial_weight(value, name: str) -> None:
-    weight = as_finite(value, name, positive=False)
-    if weight > MAX_SPATIAL_WEIGHT:
-        raise ValueError(f"{name} must be at most {MAX_SPATIAL_WEIGHT:g}, got {value!r}")
-
-
 def flow_features(image, spatial_weight: float) -> np.ndarray:
     """(r, g, b, s x / W, s y / H) per pixel, row-major: the paper's features, with the
     position normalised by the image width and height and scaled by ``s = spatial_weight``.
@@ -89,7 +83,7 @@ def flow_features(image, spatial_weight: float) -> np.ndarray:
     ndarray, float64, shape (H*W, 5)
     """
     image = as_image(image)
-    _check_spatial_weight(spatial_weight, "spatial_weight")
+    check_spatial_weight(spatial_weight, "spatial_weight")
     height, width = image.shape[:2]
     rows, cols = np.divmod(np.arange(height * width, dtype=np.float64), width)
     return np.column_stack(
@@ -412,8 +406,8 @@ def information_flow_laplacian(
     sigma_cm = as_finite(sigma_cm, "sigma_cm", positive=False)
     sigma_iu = as_finite(sigma_iu, "sigma_iu", positive=False)
     sigma_l = as_finite(sigma_l, "sigma_l", positive=False)
-    _check_spatial_weight(cm_spatial_weight, "cm_spatial_weight")
-    _check_spatial_weight(iu_spatial_weight, "iu_spatial_weight")
+    check_spatial_weight(cm_spatial_weight, "cm_spatial_weight")
+    check_spatial_weight(iu_spatial_weight, "iu_spatial_weight")
     unknown = trimap == UNKNOWN
     laplacian = sigma_cm * color_mixture_laplacian(
         image, trimap, k_cm=k_cm, spatial_weight=cm_spatial_weight

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse
 from numba import get_num_threads, njit, prange
 
-from .._inputs import as_image, as_integer
+from .._inputs import as_finite, as_image, as_integer
 from ..neighbors import knn_query
 
 __all__ = ["knn_features", "knn_laplacian"]
@@ -26,18 +26,16 @@ FEATURES = ("hsv", "rgb")
 MAX_SPATIAL_WEIGHT = 1e100
 
 
+def check_spatial_weight(value, name: str = "spatial_weight") -> float:
+    """The weight of the normalised pixel position in a feature vector, as a float in
+    ``[0, MAX_SPATIAL_WEIGHT]`` (ValueError naming ``name`` otherwise)."""
+    return as_finite(value, name, positive=False, limits=(0.0, MAX_SPATIAL_WEIGHT))
+
+
 def _check_features(features: str, spatial_weight: float) -> None:
     if not isinstance(features, str) or features not in FEATURES:
         raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
-    try:
-        valid = bool(np.isfinite(spatial_weight) and 0 <= spatial_weight <= MAX_SPATIAL_WEIGHT)
-    except TypeError:
-        valid = False
-    if not valid:
-        raise ValueError(
-            f"spatial_weight must be a number in [0, {MAX_SPATIAL_WEIGHT:g}], got "
-            f"{spatial_weight!r}"
-        )
+    check_spatial_weight(spatial_weight)
 
 
 def knn_features(image, *, features: str = "hsv", spatial_weight: float = 1.0) -> np.ndarray:

@@ -418,10 +418,12 @@ def solve_on_support(
     laplacian = _built(laplacian, trimap)
     values = trimap.ravel()
     laplacian = scipy.sparse.csr_matrix(laplacian)
-    isolated = isolated_pixels(laplacian, diagonal > 0)
+    in_system = (np.diff(laplacian.indptr) > 0) | (values == UNKNOWN)
+    # (A known pixel with an empty row is in no system and keeps its value whatever.)
+    isolated = isolated_pixels(laplacian, diagonal > 0) & in_system
     if isolated.any():
         _warn_isolated(int(np.count_nonzero(isolated)))
-    support = np.flatnonzero(((np.diff(laplacian.indptr) > 0) | (values == UNKNOWN)) & ~isolated)
+    support = np.flatnonzero(in_system & ~isolated)
     # The diagonal couples no pixels, so it is added to the split system rather than to the
     # full matrix, which would copy it.
     matrix, coupling = split_system(laplacian, support, values)
