@@ -202,7 +202,7 @@ def _available_memory() -> int | None:
 
 def _gigabytes(count: float) -> str:
     if count < 0.1 * 2**30:  # small limits and needs would all print as 0.0 GB
-        return f"{count / 2**20:.1f} MB"
+        return f"{count / 2**20:.3g} MB"
     return f"{count / 2**30:.1f} GB"
 
 
@@ -218,7 +218,7 @@ def _check_memory(free, radius, solver, levels, tiling, soft, max_memory) -> Non
     source = "max_memory" if max_memory is not None else "available memory"
     message = (
         f"closed_form needs about {_gigabytes(needed)} for this image "
-        f"({free.shape[1]}x{free.shape[0]}, {int(np.count_nonzero(free))} unknown pixels) "
+        f"({free.shape[0]}x{free.shape[1]} pixels, {int(np.count_nonzero(free))} unknown) "
         f"but {source} is {_gigabytes(limit)}."
     )
     fitting = []
