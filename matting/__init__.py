@@ -10,7 +10,7 @@ from . import datasets, metrics
 from .compare import compare
 from .compose import composite, cutout
 from .foreground import estimate_foreground
-from .io import read_image, read_trimap, save_image
+from .io import read_alpha, read_image, read_trimap, save_image
 from .methods import METHODS
 from .methods.bayesian import bayesian
 from .methods.closed_form import closed_form
@@ -42,6 +42,7 @@ __all__ = [
     "metrics",
     "plot",
     "random_walk",
+    "read_alpha",
     "read_image",
     "read_trimap",
     "save_image",

@@ -525,12 +525,28 @@ def run(
     """
     if bits not in (8, 16):
         raise ValueError(f"bits must be 8 or 16, got {bits}")
-    if max_workers is not None and (int(max_workers) != max_workers or max_workers < 0):
-        raise ValueError(f"max_workers must be a whole number >= 0, got {max_workers}")
+    from ._inputs import as_integer
+
+    if max_workers is not None:
+        max_workers = as_integer(max_workers, "max_workers", 0)
     _check_options(method, options)
     image_files = _list_files(images, "images")
+    if not image_files:
+        raise ValueError(f"images: no image files found in {images}")
     trimap_files = _list_files(trimaps, "trimaps")
+    if out_dir is None:
+        raise ValueError("out_dir is required, got None")
     out_dir = Path(out_dir)
+    inputs = {path.resolve() for path in image_files + trimap_files}
+    outputs = {out_dir.resolve() / f"{path.stem}.png" for path in image_files}
+    clashing = sorted(str(path) for path in outputs & inputs)
+    if clashing:
+        # The mattes STEM.png would overwrite these inputs, or (without overwrite) be taken
+        # for finished outputs and skipped.
+        raise ValueError(
+            f"out_dir {out_dir} holds input files the mattes would replace ({clashing[0]}"
+            f"{', ...' if len(clashing) > 1 else ''}); choose another folder"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
 
     cores = os.cpu_count() or 1

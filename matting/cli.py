@@ -35,12 +35,16 @@ def _checkerboard(shape: tuple[int, int], square: int = 16) -> np.ndarray:
 
 def parse_options(pairs: list[str]) -> dict:
     """``["eps=1e-6", "solver=ichol"]`` -> ``{"eps": 1e-6, "solver": "ichol"}`` (``-p`` of
-    ``alpha``, ``cutout``, ``composite``, ``compare`` and ``batch``)."""
+    ``alpha``, ``cutout``, ``composite``, ``compare`` and ``batch``); ``true`` and ``false``
+    in any case are booleans."""
     options = {}
     for pair in pairs:
         name, separator, text = pair.partition("=")
         if not separator or not name.isidentifier():
             raise ValueError(f"option {pair!r} must look like NAME=VALUE, e.g. eps=1e-6")
+        if text.lower() in ("true", "false"):  # "false" as text would count as true
+            options[name] = text.lower() == "true"
+            continue
         try:
             options[name] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
@@ -67,6 +71,22 @@ def check_options(name: str, function, options: dict) -> None:
     unknown = sorted(set(options) - set(keywords))
     if unknown:
         raise ValueError(f"method {name!r} has no option {unknown[0]!r}; its options: {keywords}")
+    # Values typed on a command line: a word where the default is a switch or a number is a
+    # mistake the method itself might not catch (any non-empty text counts as true).
+    for key, value in options.items():
+        expected = _expected_kind(parameters[key].default, value)
+        if expected:
+            raise ValueError(f"option {key!r} of method {name!r} must be {expected}, got {value!r}")
+
+
+def _expected_kind(default, value) -> str | None:
+    """What ``value`` should be, given the option's ``default``; None if it fits."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else "True or False"
+    if isinstance(default, (int, float)):
+        fits = isinstance(value, (int, float)) and not isinstance(value, bool)
+        return None if fits else "a number"
+    return None
 
 
 def _check_size(kind: str, path, array: np.ndarray, image_path, image: np.ndarray) -> None:
@@ -126,8 +146,16 @@ def _estimate(arguments, image: np.ndarray, *, foreground: bool = False):
 
 def _output_path(arguments, suffix: str) -> Path:
     if arguments.out is not None:
-        return Path(arguments.out)
-    return Path(arguments.image).with_name(Path(arguments.image).stem + suffix)
+        out = Path(arguments.out)
+    else:
+        out = Path(arguments.image).with_name(Path(arguments.image).stem + suffix)
+    inputs = ("image", "trimap", "scribbles", "alpha", "background")
+    for name in inputs:
+        given = getattr(arguments, name, None)
+        # (A colour given as --background is no file; only existing files can clash.)
+        if given is not None and Path(given).is_file() and Path(given).resolve() == out.resolve():
+            raise ValueError(f"the output {out} is the --{name} input; it would be overwritten")
+    return out
 
 
 def _alpha(arguments) -> int:
@@ -145,7 +173,7 @@ def _alpha_and_foreground(arguments, image: np.ndarray):
     import matting
 
     if arguments.alpha is not None:
-        alpha = matting.read_image(arguments.alpha)[:, :, 0]
+        alpha = matting.read_alpha(arguments.alpha)
         _check_size("alpha", arguments.alpha, alpha, arguments.image, image)
         return alpha, matting.estimate_foreground(image, alpha)[0]
     return _estimate(arguments, image, foreground=True)
@@ -202,7 +230,7 @@ def _compare(arguments) -> int:
 
     image = matting.read_image(arguments.image)
     trimap = matting.read_trimap(arguments.trimap)
-    gt = None if arguments.gt is None else matting.read_image(arguments.gt)[:, :, 0]
+    gt = None if arguments.gt is None else matting.read_alpha(arguments.gt)
     names = list(METHODS) if arguments.methods is None else arguments.methods.split(",")
     options = parse_options(arguments.option)
     functions = [get_method(name)[1] for name in names]

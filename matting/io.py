@@ -10,7 +10,7 @@ from PIL import Image, ImageOps
 
 from ._inputs import as_alpha, as_image, as_trimap
 
-__all__ = ["read_image", "read_trimap", "save_image"]
+__all__ = ["read_alpha", "read_image", "read_trimap", "save_image"]
 
 
 def _read_array(path) -> np.ndarray:
@@ -45,6 +45,25 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     return as_image(_read_array(path), name=str(path))
 
 
+def read_alpha(path: str | os.PathLike) -> np.ndarray:
+    """Read an alpha matte file as float64 HxW in [0, 1].
+
+    The alpha channel of an RGBA or gray+alpha file (a cutout), else the gray levels; a
+    colour image without an alpha channel is refused (it is not a matte).
+    """
+    array = _read_array(path)
+    if array.ndim == 3 and array.shape[2] in (2, 4):
+        array = array[:, :, -1]
+    elif array.ndim == 3 and not (array == array[:, :, :1]).all():
+        raise ValueError(
+            f"{path} is a colour image without an alpha channel; expected a gray matte or an "
+            "RGBA cutout"
+        )
+    elif array.ndim == 3:
+        array = array[:, :, 0]
+    return as_alpha(array, name=str(path))
+
+
 def read_trimap(path: str | os.PathLike) -> np.ndarray:
     """Read a trimap (or scribble map) file as float64 HxW with values 0, 0.5 and 1.
 
@@ -55,8 +74,9 @@ def read_trimap(path: str | os.PathLike) -> np.ndarray:
 
 
 def save_image(path: str | os.PathLike, array, *, bits: int = 8) -> None:
-    """Save an alpha matte (HxW) or an RGB / RGBA image (HxWx3, HxWx4) as a PNG (or any
-    format Pillow writes, chosen by the file extension).
+    """Save an alpha matte (HxW) or an RGB / RGBA image (HxWx3, HxWx4) as a PNG or TIFF,
+    or, for 8-bit images without alpha, also JPEG, BMP, PPM/PGM or WebP (chosen by the file
+    extension; other formats would silently lose data and are refused).
 
     Parameters
     ----------
@@ -69,6 +89,7 @@ def save_image(path: str | os.PathLike, array, *, bits: int = 8) -> None:
     """
     if bits not in (8, 16):
         raise ValueError(f"bits must be 8 or 16, got {bits}")
+    _check_format(path, bits, np.ndim(array) == 3 and np.shape(array)[2] == 4)
     array = np.asarray(array)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
@@ -88,6 +109,26 @@ def save_image(path: str | os.PathLike, array, *, bits: int = 8) -> None:
         _save(Image.fromarray(scaled), path)
         return
     _save(Image.fromarray(np.round(values * 255.0).astype(np.uint8)), path)
+
+
+#: Formats that hold every kind of output exactly (8 and 16-bit gray, RGB, RGBA).
+_LOSSLESS = (".png", ".tif", ".tiff")
+#: Formats for 8-bit opaque output only (JPEG and WebP compress it lossily): Pillow would
+#: otherwise drop an alpha channel (BMP, PPM), scramble 16-bit values (WebP, GIF) or resize
+#: (ICO) without a word, so other formats are refused.
+_EIGHT_BIT_OPAQUE = (".jpg", ".jpeg", ".bmp", ".ppm", ".pgm", ".webp")
+
+
+def _check_format(path, bits: int, has_alpha: bool) -> None:
+    suffix = Path(path).suffix.lower()
+    if suffix in _LOSSLESS or (suffix in _EIGHT_BIT_OPAQUE and bits == 8 and not has_alpha):
+        return
+    what = "16-bit data" if bits == 16 else "an RGBA image" if has_alpha else "an image"
+    raise ValueError(
+        f"{os.fspath(path)!r}: cannot save {what} as {suffix or 'a file without extension'!r} "
+        f"without losing data; use .png or .tif"
+        + ("" if has_alpha or bits == 16 else f" (or one of {', '.join(_EIGHT_BIT_OPAQUE)})")
+    )
 
 
 def _save(image: Image.Image, path) -> None:

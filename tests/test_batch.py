@@ -160,7 +160,19 @@ def test_bad_arguments_raise_before_any_work(tmp_path):
         run(images, trimaps, out, max_workers=-1)
     with pytest.raises(ValueError, match="images must be a folder"):
         run(tmp_path / "missing", trimaps, out)
+    with pytest.raises(ValueError, match="max_workers must be an integer >= 0, got inf"):
+        run(images, trimaps, out, max_workers=float("inf"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no image files found"):
+        run(tmp_path / "empty", trimaps, out)
     assert not out.exists()
+    # Mattes written into the images' or the trimaps' folder would replace them (or, without
+    # overwrite, be taken for finished outputs and skipped).
+    before = (images / "a.png").read_bytes(), (trimaps / "a.png").read_bytes()
+    for folder in (images, trimaps):
+        with pytest.raises(ValueError, match="holds input files the mattes would replace"):
+            run(images, trimaps, folder, overwrite=True)
+    assert ((images / "a.png").read_bytes(), (trimaps / "a.png").read_bytes()) == before
 
 
 def _cli(argv: list[str]) -> int:

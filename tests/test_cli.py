@@ -196,6 +196,29 @@ def test_compare_prints_a_table_and_writes_csv_and_figure(files, capsys):
         (["alpha", "{d}/image.png", "-t", "{d}/small.png"], "must match"),
         (["alpha", "{d}/image.png", "-s", "{d}/scribbled.png", "-m", "bayesian"], "needs a trimap"),
         (["cutout", "{d}/image.png", "-a", "{d}/small.png"], "must match"),
+        # A colour photo is not a matte (its red channel used to be taken for one).
+        (["cutout", "{d}/image.png", "-a", "{d}/image.png"], "without an alpha channel"),
+        # Words where the method expects a switch or a number ("false" used to count as true).
+        (
+            [
+                "alpha",
+                "{d}/image.png",
+                "-t",
+                "{d}/trimap.png",
+                "-m",
+                "shared_sampling",
+                "-p",
+                "refine=maybe",
+            ],
+            "must be True or False",
+        ),
+        (["alpha", "{d}/image.png", "-t", "{d}/trimap.png", "-p", "eps=small"], "a number"),
+        # The output must not replace an input.
+        (
+            ["alpha", "{d}/image.png", "-t", "{d}/trimap.png", "-o", "{d}/trimap.png"],
+            "is the --trimap input",
+        ),
+        (["alpha", "{d}/image.png", "-t", "{d}/trimap.png", "-o", "{d}/x.gif"], "losing data"),
     ],
 )
 def test_user_mistakes_in_every_command_give_one_line(files, capsys, arguments, message):
@@ -240,3 +263,14 @@ def test_cutout_uses_the_methods_own_foreground_when_it_has_one(files):
     np.testing.assert_allclose(rgba[:, :, 3], alpha, atol=0.5 / 255 + 1e-9)
     expected = matting.cutout(image, alpha, foreground)
     np.testing.assert_allclose(rgba, expected, atol=0.5 / 255 + 1e-9)
+
+
+def test_true_and_false_are_booleans_in_any_case():
+    from matting.cli import parse_options
+
+    assert parse_options(["refine=false", "a=TRUE", "b=True", "c=text"]) == {
+        "refine": False,
+        "a": True,
+        "b": True,
+        "c": "text",
+    }

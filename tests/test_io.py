@@ -46,9 +46,20 @@ def test_io_errors_are_clear(tmp_path):
         matting.save_image(tmp_path / "x.png", np.zeros((3, 3, 3)), bits=16)
     with pytest.raises(ValueError, match="bits"):
         matting.save_image(tmp_path / "x.png", np.zeros((3, 3)), bits=12)
-    # Pillow's "cannot write mode RGBA as JPEG" becomes a ValueError that says what to use.
-    with pytest.raises(ValueError, match="cannot hold a RGBA image .* use .png"):
-        matting.save_image(tmp_path / "x.jpg", np.zeros((3, 3, 4)))
+    # Formats that would drop the alpha channel, scramble 16-bit values or resize are refused
+    # (Pillow raises for some and silently converts for others).
+    for name, array, bits in [
+        ("x.jpg", np.zeros((3, 3, 4)), 8),
+        ("x.bmp", np.zeros((3, 3, 4)), 8),
+        ("x.webp", np.zeros((3, 3)), 16),
+        ("x.gif", np.zeros((3, 3, 3)), 8),
+        ("x.ico", np.zeros((3, 3)), 8),
+        ("x", np.zeros((3, 3)), 8),
+    ]:
+        with pytest.raises(ValueError, match="without losing data; use .png or .tif"):
+            matting.save_image(tmp_path / name, array, bits=bits)
+    matting.save_image(tmp_path / "x.jpg", np.zeros((3, 3, 3)))  # 8-bit opaque: fine
+    matting.save_image(tmp_path / "x.tif", np.zeros((3, 3)), bits=16)
     with pytest.raises(FileNotFoundError):  # the file system's errors stay its own
         matting.save_image(tmp_path / "missing" / "x.png", np.zeros((3, 3)))
 
@@ -60,3 +71,16 @@ def test_single_channel_images_save_as_gray(tmp_path):
     np.testing.assert_allclose(
         matting.read_image(tmp_path / "a.png")[:, :, 0], alpha[:, :, 0], atol=1e-5
     )
+
+
+def test_read_alpha_takes_the_alpha_channel_or_gray_and_refuses_colour(tmp_path):
+    alpha = np.linspace(0, 1, 12).reshape(3, 4)
+    cutout = np.dstack([np.full((3, 4, 3), 0.8), alpha])
+    matting.save_image(tmp_path / "cutout.png", cutout)
+    np.testing.assert_allclose(matting.read_alpha(tmp_path / "cutout.png"), alpha, atol=1 / 255)
+    matting.save_image(tmp_path / "matte.png", alpha, bits=16)
+    np.testing.assert_allclose(matting.read_alpha(tmp_path / "matte.png"), alpha, atol=1e-4)
+    colour = np.dstack([alpha, 1 - alpha, alpha])
+    matting.save_image(tmp_path / "photo.png", colour)
+    with pytest.raises(ValueError, match="colour image without an alpha channel"):
+        matting.read_alpha(tmp_path / "photo.png")

@@ -675,6 +675,7 @@ def test_preconditioner_apply_does_not_modify_r(preconditioners, system):
         (lambda A, b: solve(A, b, solver="multigrid"), "pixel_rows and pixel_cols"),
         (lambda A, b: solve(A, np.full_like(b, np.nan)), "b contains NaN"),
         (lambda A, b: solve(A, b, rtol=-1.0), "rtol"),
+        (lambda A, b: solve(A, b, rtol=2.0), "rtol must be below 1"),  # would solve nothing
         (lambda A, b: solve(A, b, maxiter=-1), "maxiter"),
         (lambda A, b: solve(A, b, maxiter=2.5), "maxiter"),
         (lambda A, b: solve(A, b, x0=np.zeros(3)), "x0"),

@@ -154,8 +154,12 @@ def check_non_negative(value, name: str) -> float:
 
 
 def check_rtol(rtol) -> float:
-    """Return ``rtol`` as a float, refusing negative or non-finite values."""
-    return check_non_negative(rtol, "rtol")
+    """Return ``rtol`` as a float in [0, 1): from 1 on, the initial guess (zero) already
+    passes and nothing is solved."""
+    value = check_non_negative(rtol, "rtol")
+    if value >= 1.0:
+        raise ValueError(f"rtol must be below 1 (a relative residual), got {rtol!r}")
+    return value
 
 
 def check_solve_arguments(A, b, x0, rtol, maxiter, callback):
