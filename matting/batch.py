@@ -361,6 +361,8 @@ def _run_dask(jobs: list[_Job], scheduler, report: Callable[[_Job, Record], None
             "scheduler= needs Dask: pip install 'matting[dask]' (dask and distributed)"
         ) from None
     own_client = not isinstance(scheduler, Client)
+    if own_client:
+        _check_address(scheduler)
     client = Client(scheduler, set_as_default=False) if own_client else scheduler
     try:
         futures = {}
@@ -377,6 +379,21 @@ def _run_dask(jobs: list[_Job], scheduler, report: Callable[[_Job, Record], None
     finally:
         if own_client:
             client.close()
+
+
+def _check_address(scheduler) -> None:
+    """ValueError for a scheduler address Dask cannot parse. Checked before ``Client``: a
+    Client whose constructor fails on the address hangs for a minute in its finaliser."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(str(scheduler))
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as error:
+        raise ValueError(
+            f"scheduler {scheduler!r} is not a Dask address such as tcp://host:8786 ({error})"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------

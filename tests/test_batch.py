@@ -333,6 +333,15 @@ def test_command_line_against_a_scheduler_address(tmp_path, cluster):
     np.testing.assert_array_equal(_written(out / "a.png"), _expected_alpha(tmp_path, "a"))
 
 
+def test_a_malformed_scheduler_address_fails_at_once(tmp_path):
+    pytest.importorskip("distributed")
+    _write_case(tmp_path, "a", 0)
+    # Refused before a Client exists: one built on a bad address hangs a minute in its
+    # finaliser.
+    with pytest.raises(ValueError, match="scheduler 'garbage' is not a Dask address"):
+        run(tmp_path / "images", tmp_path / "trimaps", tmp_path / "out", scheduler="garbage")
+
+
 def test_python_dash_m_matting_batch(tmp_path):
     _write_case(tmp_path, "a", 0)
     (tmp_path / "images" / "b.png").write_bytes(b"garbage")
