@@ -116,7 +116,7 @@ def _estimate(arguments, image: np.ndarray, *, foreground: bool = False):
     import matting
     from matting.methods import METHODS, get_method
 
-    name, function = get_method(arguments.method)
+    name, function = get_method(arguments.method or "closed_form")
     options = parse_options(arguments.option)
     check_options(name, function, options)
     kind, constraints = _read_constraints(arguments, image)
@@ -173,6 +173,8 @@ def _alpha_and_foreground(arguments, image: np.ndarray):
     import matting
 
     if arguments.alpha is not None:
+        if arguments.method is not None or arguments.option:
+            raise ValueError("--alpha gives the matte: -m/--method and -p/--option do not apply")
         alpha = matting.read_alpha(arguments.alpha)
         _check_size("alpha", arguments.alpha, alpha, arguments.image, image)
         return alpha, matting.estimate_foreground(image, alpha)[0]
@@ -192,6 +194,7 @@ def _cutout(arguments) -> int:
 
 def _composite(arguments) -> int:
     import matting
+    from matting.batch import IMAGE_SUFFIXES
 
     image = matting.read_image(arguments.image)
     alpha, foreground = _alpha_and_foreground(arguments, image)
@@ -202,6 +205,9 @@ def _composite(arguments) -> int:
 
             # A new background rarely has the photo's size: fill it, like "cover" in CSS.
             background = _cover(background, image.shape[:2], resize)
+    elif Path(arguments.background).suffix.lower() in IMAGE_SUFFIXES:
+        # Looks like a file name, so a missing file, not an unknown colour name.
+        raise ValueError(f"no such file: {arguments.background}")
     else:
         background = arguments.background  # a colour name or hex code
     out = _output_path(arguments, "_composite.png")
@@ -298,9 +304,9 @@ def _add_input_arguments(parser: argparse.ArgumentParser, *, allow_alpha: bool) 
     )
     if allow_alpha:
         constraints.add_argument("--alpha", "-a", help="an alpha matte to use as it is")
-    parser.add_argument(
-        "--method", "-m", default="closed_form", help="matting method (default: %(default)s)"
-    )
+    # Default None, so that a method given together with --alpha (which needs none) is
+    # noticed; _estimate uses closed_form when none is given.
+    parser.add_argument("--method", "-m", help="matting method (default: closed_form)")
     parser.add_argument(
         "--option",
         "-p",

@@ -15,6 +15,8 @@ __all__ = ["read_alpha", "read_image", "read_trimap", "save_image"]
 
 def _read_array(path) -> np.ndarray:
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not an image file")
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
     try:

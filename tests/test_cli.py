@@ -219,6 +219,10 @@ def test_compare_prints_a_table_and_writes_csv_and_figure(files, capsys):
             "is the --trimap input",
         ),
         (["alpha", "{d}/image.png", "-t", "{d}/trimap.png", "-o", "{d}/x.gif"], "losing data"),
+        # Options that would be ignored, and misleading messages.
+        (["cutout", "{d}/image.png", "-a", "{d}/gt.png", "-m", "knn"], "do not apply"),
+        (["composite", "{d}/image.png", "-a", "{d}/gt.png", "-b", "{d}/beach.jpg"], "no such file"),
+        (["alpha", "{d}", "-t", "{d}/trimap.png"], "is a folder, not an image file"),
     ],
 )
 def test_user_mistakes_in_every_command_give_one_line(files, capsys, arguments, message):
