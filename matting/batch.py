@@ -12,6 +12,8 @@ Nothing lost, nothing redone:
   killed run never leaves a truncated ``cat.png`` behind;
 - a re-run skips images whose output exists and is complete (a readable PNG of the image's
   size), so an interrupted batch resumes where it stopped (``overwrite=True`` recomputes);
+  ``out_dir`` records the settings (method, options, bits) in ``.matting_batch_settings``,
+  and a re-run with other settings is refused rather than skipping mattes not its own;
 - an image that fails (unreadable file, trimap of another size, a method error, a worker
   killed for lack of memory) is recorded with its error while the others go on; the failures
   are listed by name at the end and in the summary file ``out_dir/summary.csv`` (image,
@@ -434,6 +436,33 @@ class _Progress:
         self.stream.flush()
 
 
+#: Written into the output folder: the settings its mattes were made with, so that a re-run
+#: with other settings does not take them for its own finished outputs.
+SETTINGS_FILE = ".matting_batch_settings"
+
+
+def _settings_text(method, options: dict, bits: int) -> str:
+    name = method if isinstance(method, str) else getattr(method, "__name__", repr(method))
+    return f"method={name}\noptions={sorted(options.items())!r}\nbits={bits}\n"
+
+
+def _check_settings(out_dir: Path, method, options: dict, bits: int, overwrite: bool) -> None:
+    """ValueError when ``out_dir`` holds mattes made with other settings (and no overwrite)."""
+    path = out_dir / SETTINGS_FILE
+    if overwrite or not path.is_file():
+        return
+    previous = path.read_text()
+    if previous != _settings_text(method, options, bits):
+        raise ValueError(
+            f"{out_dir} holds mattes made with other settings ({previous.strip()}); they would "
+            "be skipped as done. Pass overwrite=True (--overwrite) or another folder"
+        )
+
+
+def _write_settings(out_dir: Path, method, options: dict, bits: int) -> None:
+    (out_dir / SETTINGS_FILE).write_text(_settings_text(method, options, bits))
+
+
 def _write_summary(records: list[Record], path: Path) -> None:
     """The summary CSV, written atomically like the outputs."""
     buffer = io.StringIO()
@@ -514,7 +543,8 @@ def run(
     bits : {8, 16}
         Bit depth of the written mattes.
     overwrite : bool
-        Recompute images whose output already exists (default: skip them).
+        Recompute images whose output already exists (default: skip them). Needed to reuse
+        an ``out_dir`` whose mattes were made with another method, options or ``bits``.
     progress : bool
         Show progress on standard error and print the summary table on standard output.
     **options
@@ -529,9 +559,11 @@ def run(
     Raises
     ------
     ValueError
-        For an unknown method, options the method does not take, ``bits`` not 8 or 16, or
-        ``images``/``trimaps`` that are neither a folder nor a list of paths. Problems with
-        individual files never raise: they are recorded as failures.
+        For an unknown method, options the method does not take, ``bits`` not 8 or 16,
+        ``images``/``trimaps`` that are neither a folder nor a list of paths, no image files,
+        an ``out_dir`` holding the inputs or (without ``overwrite``) mattes made with other
+        settings, or a malformed scheduler address. Problems with individual files never
+        raise: they are recorded as failures.
 
     Examples
     --------
@@ -564,7 +596,9 @@ def run(
             f"out_dir {out_dir} holds input files the mattes would replace ({clashing[0]}"
             f"{', ...' if len(clashing) > 1 else ''}); choose another folder"
         )
+    _check_settings(out_dir, method, options, bits, overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _write_settings(out_dir, method, options, bits)
 
     cores = os.cpu_count() or 1
     workers = cores if max_workers is None else int(max_workers)

@@ -87,7 +87,12 @@ def test_good_images_are_matted_and_bad_ones_reported_by_name(folder, capsys):
     assert "a.jpg" in errors["a.png"]
 
     np.testing.assert_array_equal(_written(out / "b.png"), _expected_alpha(folder, "b"))
-    assert sorted(path.name for path in out.iterdir()) == ["a.png", "b.png", "summary.csv"]
+    assert sorted(path.name for path in out.iterdir()) == [
+        ".matting_batch_settings",
+        "a.png",
+        "b.png",
+        "summary.csv",
+    ]
 
     summary = _summary(out)
     assert set(summary) == set(statuses)
@@ -133,6 +138,22 @@ def test_rerun_skips_complete_outputs_and_redoes_damaged_ones(tmp_path):
         eps=1e-5,
     )
     assert np.abs(sixteen_bit - expected).max() <= 0.5 / 65535 + 1e-12
+
+
+def test_a_rerun_with_other_settings_is_refused_unless_overwriting(tmp_path):
+    _write_case(tmp_path, "a", 0)
+    images, trimaps, out = tmp_path / "images", tmp_path / "trimaps", tmp_path / "out"
+    assert run(images, trimaps, out, max_workers=0, progress=False).exit_status == 0
+    first = (out / "a.png").read_bytes()
+    # The same settings resume (skip); others would take these mattes for their own.
+    assert run(images, trimaps, out, max_workers=0, progress=False).skipped
+    for changed in ({"method": "knn"}, {"bits": 16}, {"eps": 1e-5}):
+        with pytest.raises(ValueError, match="made with other settings"):
+            run(images, trimaps, out, max_workers=0, progress=False, **changed)
+    assert (out / "a.png").read_bytes() == first
+    result = run(images, trimaps, out, "knn", max_workers=0, progress=False, overwrite=True)
+    assert result.exit_status == 0 and not result.skipped
+    assert (out / "a.png").read_bytes() != first
 
 
 def test_lists_of_files_are_paired_by_stem(tmp_path):
@@ -241,7 +262,7 @@ def test_killed_run_leaves_no_partial_output_and_resumes(tmp_path):
     } - set(finished)
     assert all((out / name).stat().st_mtime_ns == stamp for name, stamp in times.items())
     assert sorted(path.name for path in out.iterdir()) == sorted(
-        [f"{name}.png" for name in names] + ["summary.csv"]
+        [f"{name}.png" for name in names] + ["summary.csv", ".matting_batch_settings"]
     )
     np.testing.assert_array_equal(_written(out / "img5.png"), _expected_alpha(tmp_path, "img5"))
 
