@@ -266,6 +266,8 @@ def _demo(arguments: argparse.Namespace) -> int:
     import matting
 
     out = Path(arguments.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; the demo writes into a folder")
     out.mkdir(parents=True, exist_ok=True)
     image, trimap, true_alpha = matting.datasets.load_sample()
     start = time.perf_counter()

@@ -26,6 +26,8 @@ def test_user_mistakes_give_one_line_and_non_zero_status(tmp_path, capsys):
     assert main(["demo", "--out", str(blocker / "sub")]) == 1
     error = capsys.readouterr().err
     assert error.startswith("matting: error:") and error.count("\n") == 1
+    assert main(["demo", "--out", str(blocker)]) == 1
+    assert "is a file; the demo writes into a folder" in capsys.readouterr().err
 
 
 # --- alpha, cutout, composite, compare ---------------------------------------------------
