@@ -54,8 +54,8 @@ def read_alpha(path: str | os.PathLike) -> np.ndarray:
     colour image without an alpha channel is refused (it is not a matte).
     """
     array = _read_array(path)
-    if array.ndim == 3 and array.shape[2] in (2, 4):
-        array = array[:, :, -1]
+    if array.ndim == 3 and array.shape[2] == 4:  # (gray + alpha files are read as RGBA)
+        array = array[:, :, 3]
     elif array.ndim == 3 and not (array == array[:, :, :1]).all():
         raise ValueError(
             f"{path} is a colour image without an alpha channel; expected a gray matte or an "
@@ -108,9 +108,9 @@ def save_image(path: str | os.PathLike, array, *, bits: int = 8) -> None:
                 "use bits=8 for colour images"
             )
         scaled = np.round(values * 65535.0).astype(np.uint16)
-        _save(Image.fromarray(scaled), path)
+        Image.fromarray(scaled).save(path)
         return
-    _save(Image.fromarray(np.round(values * 255.0).astype(np.uint8)), path)
+    Image.fromarray(np.round(values * 255.0).astype(np.uint8)).save(path)
 
 
 #: Formats that hold every kind of output exactly (8 and 16-bit gray, RGB, RGBA).
@@ -131,17 +131,3 @@ def _check_format(path, bits: int, has_alpha: bool) -> None:
         f"without losing data; use .png or .tif"
         + ("" if has_alpha or bits == 16 else f" (or one of {', '.join(_EIGHT_BIT_OPAQUE)})")
     )
-
-
-def _save(image: Image.Image, path) -> None:
-    try:
-        image.save(path)
-    except OSError as error:
-        # Pillow says "cannot write mode RGBA as JPEG" for a format without that mode; other
-        # OSErrors (a missing folder, no permission) are the file system's and stay so.
-        if not str(error).startswith("cannot write mode"):
-            raise
-        raise ValueError(
-            f"{os.fspath(path)!r}: this file format cannot hold a {image.mode} image "
-            f"({error}); use .png, which holds gray, 16-bit gray, RGB and RGBA"
-        ) from None

@@ -178,9 +178,10 @@ def _as_points(values, name: str) -> np.ndarray:
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
     array = np.ascontiguousarray(array, dtype=np.float64)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contain NaN or infinite values")
+    # One pass for both checks: the largest magnitude is NaN or inf if any coordinate is.
     largest = float(np.abs(array).max())
+    if not np.isfinite(largest):
+        raise ValueError(f"{name} contain NaN or infinite values")
     if largest > MAX_COORDINATE:
         # Squared distances of larger coordinates overflow to inf, and every neighbour
         # comparison then fails.

@@ -632,16 +632,15 @@ def closed_form(
     levels, radius = _check_options(solver, levels, radius)  # the memory estimate reads them
     if not as_finite(confident_alpha, "confident_alpha", positive=False) < 0.5:
         raise ValueError(f"confident_alpha must be in [0, 0.5), got {confident_alpha!r}")
-    if (constraints == UNKNOWN).any():  # before the memory estimate, which assumes it fits
+    free = constraints == UNKNOWN
+    if free.any():  # before the memory estimate, which assumes it fits
         check_window_fits(constraints.shape, radius)
     tiling = _check_tiling(tile_size, tile_overlap, trimap is None)
     if max_memory is not None and not (
         isinstance(max_memory, (int, float, np.integer, np.floating)) and max_memory > 0
     ):
         raise ValueError(f"max_memory must be a positive number of bytes, got {max_memory!r}")
-    _check_memory(
-        constraints == UNKNOWN, radius, solver, levels, tiling, trimap is None, max_memory
-    )
+    _check_memory(free, radius, solver, levels, tiling, trimap is None, max_memory)
     # The matting Laplacian's overlapping windows link every pixel to the constrained ones,
     # so the search for isolated pixels (10-20 ms at 0.3 MP, several per cent) is skipped.
     if trimap is not None:
