@@ -50,8 +50,23 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 def read_alpha(path: str | os.PathLike) -> np.ndarray:
     """Read an alpha matte file as float64 HxW in [0, 1].
 
-    The alpha channel of an RGBA or gray+alpha file (a cutout), else the gray levels; a
-    colour image without an alpha channel is refused (it is not a matte).
+    Parameters
+    ----------
+    path : str or path-like
+        A gray matte (8 or 16 bits) or a cutout with an alpha channel (RGBA, gray + alpha).
+
+    Returns
+    -------
+    ndarray, float64, HxW
+        The alpha channel of a cutout, else the gray levels, scaled to [0, 1].
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        For a folder, an unreadable file, or a colour image without an alpha channel (it is
+        not a matte).
     """
     array = _read_array(path)
     if array.ndim == 3 and array.shape[2] == 4:  # (gray + alpha files are read as RGBA)

@@ -149,13 +149,30 @@ def _unanchored(indptr, indices, data, anchored):  # pragma: no cover - compiled
 
 
 def isolated_pixels(laplacian, anchored: np.ndarray) -> np.ndarray:
-    """Pixels that no path of nonzero entries of ``laplacian`` (read as an undirected graph,
-    so a matrix storing only some rows of a symmetric one is fine) links to an ``anchored``
-    pixel (a known or constrained one).
+    """Pixels that no path of nonzero entries of ``laplacian`` links to an anchored pixel.
 
     Their alpha is not determined: the energy does not change if they all move together,
     so the system is singular there (a non-local Laplacian such as KNN matting's can leave
-    a colour found nowhere else cut off). One union-find pass over the stored entries.
+    a colour found nowhere else cut off).
+
+    Parameters
+    ----------
+    laplacian : scipy.sparse matrix, N x N
+        Read as an undirected graph of its stored nonzero entries, so a matrix that stores
+        only some rows of a symmetric one (a Dirichlet problem's unknown rows) is fine.
+    anchored : array_like of bool, length N
+        The known or constrained pixels.
+
+    Returns
+    -------
+    ndarray of bool, length N
+        True for the pixels linked to no anchored pixel (never for an anchored one).
+
+    Notes
+    -----
+    One union-find pass over the stored entries, skipping those between two anchored
+    pixels: about 15 ms for a KNN Laplacian of a 0.3 MP image, 0.1 s for the 5 MP
+    closed-form systems.
     """
     matrix = scipy.sparse.csr_matrix(laplacian)
     anchored = np.ascontiguousarray(anchored, dtype=bool)
