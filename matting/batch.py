@@ -33,8 +33,10 @@ import argparse
 import csv
 import io
 import multiprocessing
+import multiprocessing.connection
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -308,11 +310,37 @@ def _worker_environment(numba_threads: int) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _exit_with_parent() -> None:
+    """Worker initializer: end this process as soon as the process that started it ends.
+
+    A pool's workers wait for work on a pipe that they themselves keep open, so a parent
+    killed without cleaning up (``kill -9``, the system's out-of-memory killer) used to leave
+    them behind, idle or still computing, for good. A daemon thread waits on the parent's
+    sentinel, which becomes ready when the parent ends however it ends.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def wait_for_parent() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=wait_for_parent, name="matting-parent-watch", daemon=True).start()
+
+
+def _process_pool(max_workers: int) -> ProcessPoolExecutor:
+    # "spawn": fresh interpreters, safe with Numba's threads in the parent (fork is not).
+    return ProcessPoolExecutor(
+        max_workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with_parent,
+    )
+
+
 def _run_local(jobs: list[_Job], max_workers: int, report: Callable[[_Job, Record], None]):
     """Run jobs in spawned processes; a worker that dies fails only the image it was on."""
-    # "spawn": fresh interpreters, safe with Numba's threads in the parent (fork is not).
-    context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(min(max_workers, len(jobs)), mp_context=context)
+    executor = _process_pool(min(max_workers, len(jobs)))
     futures = {}
     with _worker_environment(jobs[0].numba_threads or 1):
         for job in jobs:
@@ -335,7 +363,7 @@ def _blame_dead_worker(jobs: list[_Job], report: Callable[[_Job, Record], None])
     image not yet finished and cannot say which one was the cause: retry each alone, in a
     fresh process, so that only the culprit is reported as failed."""
     for job in jobs:
-        executor = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        executor = _process_pool(1)
         with _worker_environment(job.numba_threads or 1):
             future = executor.submit(_process, job)
         try:

@@ -298,6 +298,60 @@ def test_a_worker_killed_mid_batch_loses_no_image(tmp_path):
         assert Image.open(out / f"{name}.png").size == (320, 240)
 
 
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            # The command name, in parentheses, may hold spaces: the fields follow its end.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has ended; only its exit status waits to be collected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_end_when_the_batch_process_is_killed(tmp_path):
+    names = [f"img{index}" for index in range(8)]
+    for seed, name in enumerate(names):
+        _write_case(tmp_path, name, seed, shape=(240, 320))
+    out = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "matting.batch", str(tmp_path / "images"),
+        "--trimaps", str(tmp_path / "trimaps"), "--out", str(out), "--workers", "2", "-q",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not any(out.glob("img*.png")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        workers = _children(process.pid)
+        assert workers, "the batch should have started its worker processes"
+        # Only the batch process, as `kill -9` of it or the out-of-memory killer would.
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        deadline = time.monotonic() + 30
+        while any(map(_running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(_running, workers)), "workers outlived the batch process"
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+
+
 # --------------------------------------------------------------------------------------------
 # Dask: a real cluster of worker processes on this machine
 # --------------------------------------------------------------------------------------------
