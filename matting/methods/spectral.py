@@ -28,7 +28,6 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, splu
 
@@ -44,9 +43,9 @@ from ..trimap import windows_touching
 __all__ = ["SpectralInfo", "spectral", "spectral_components"]
 
 #: ``downscale="auto"`` shrinks the image until the eigenproblem has at most this many pixels.
-#: Measured on the benchmark photographs (2 shared cores): the shift-invert eigensolver takes
-#: 3-10 s at 40 000 pixels, 12-30 s at 80 000 and 45-75 s at 150 000 (LU fill grows like
-#: n log n and ARPACK needs about 2 K solves), see benchmarks/spectral.py.
+#: Measured on the benchmark photographs (2 cores): the shift-invert eigensolver takes
+#: 2-3 s at 40 000 pixels and 14-18 s at 150 000 (LU fill grows like n log n and ARPACK
+#: needs about 2 K solves), see benchmarks/spectral.py.
 AUTO_EIGEN_PIXELS = 40_000
 
 #: Up to this many pixels ``solver="auto"`` uses dense ``numpy.linalg.eigh``.
@@ -163,8 +162,12 @@ def _smallest_eigenpairs(laplacian, k: int, solver: str, rtol: float, maxiter):
         return values[:k], np.ascontiguousarray(vectors[:, :k])
     shift = 1e-8 * float(laplacian.diagonal().mean())
     shifted = (laplacian + shift * sp.identity(n, format="csr")).tocsc()
-    # Symmetric mode: minimum degree on A + A^T and diagonal pivots, the Cholesky pattern.
-    factor = splu(shifted, permc_spec="MMD_AT_PLUS_A", options={"SymmetricMode": True})
+    # Symmetric mode: minimum degree on A + A^T and diagonal pivots (threshold 0), the
+    # Cholesky pattern. SuperLU's default threshold picks off-diagonal pivots here, which
+    # spoils the ordering: 1.7x the fill and 2.5x the factorisation time at 40 000 pixels.
+    factor = splu(
+        shifted, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+    )
     inverse = LinearOperator((n, n), matvec=factor.solve, dtype=np.float64)
     # A fixed starting vector makes ARPACK (and so the whole method) reproducible.
     start = np.random.default_rng(0).standard_normal(n)
@@ -278,10 +281,14 @@ def _initial_labels(vectors, eigenvalues, n_components, seed):
 
 
 def _weighted_gram(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """``E^T diag(w) E`` for positive ``w``, as one symmetric rank-k update (half a GEMM)."""
+    """``E^T diag(w) E`` for positive ``w`` (NumPy runs ``S^T S`` as a symmetric rank-k
+    update, half a GEMM).
+
+    The reweighted least squares calls NumPy's BLAS and LAPACK only: SciPy ships an OpenBLAS
+    of its own, and alternating between the two libraries' spinning worker threads made
+    the whole step 1.5-2x slower, even on an idle machine."""
     scaled = vectors * np.sqrt(weights)[:, None]
-    upper = scipy.linalg.blas.dsyrk(1.0, scaled.T)  # scaled^T scaled, upper triangle
-    return np.triu(upper) + np.triu(upper, 1).T
+    return scaled.T @ scaled
 
 
 def _sparsify(vectors, eigenvalues, labels, n_components, sparsity, n_iterations):
@@ -317,7 +324,7 @@ def _sparsify(vectors, eigenvalues, labels, n_components, sparsity, n_iterations
                 _weighted_gram(vectors, to_zero[:, k] + to_one[:, k]) + regulariser
             )
             right_hand_side[block] += vectors.T @ to_one[:, k]
-        coefficients = scipy.linalg.solve(system, right_hand_side, assume_a="pos")
+        coefficients = np.linalg.solve(system, right_hand_side)
         components[:, :last] = vectors @ coefficients.reshape(last, n_vectors).T
         components[:, last] = 1.0 - components[:, :last].sum(axis=1)
         if iteration + 1 > next_removal and iteration + 1 < n_iterations:
@@ -514,8 +521,8 @@ def spectral_components(
 
     Cost: the eigenproblem covers the whole image (not only an unknown band): the LU factor
     of a 2-D Laplacian grows like ``n log n`` and ARPACK needs about ``2 K`` solves with it:
-    3-10 s and 250-300 MB at 40 000 pixels, 45-75 s and 1.1-1.3 GB at 150 000 (2 shared
-    cores). Hence ``downscale="auto"``.
+    2-3 s and 200 MB at 40 000 pixels, 14-18 s and 930 MB at 150 000 (2 cores). Hence
+    ``downscale="auto"``.
     The upsampling fits, in every window of the small image, each component as an affine
     function of colour (closed-form's model, the authors' ``upSampleAlphaUsingImg``),
     interpolates the coefficients and applies them to the full-size colours; since the fit is
