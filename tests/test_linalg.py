@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.sparse.linalg import LinearOperator, spsolve
+from scipy.sparse.linalg import LinearOperator, splu, spsolve
 from scipy.sparse.linalg import cg as scipy_cg
 
 from matting.linalg import (
@@ -29,6 +29,7 @@ from matting.linalg import (
     ichol,
     jacobi,
     multigrid,
+    nested_dissection,
     solve,
     solve_hard_constraints,
     solve_on_support,
@@ -911,3 +912,86 @@ def test_isolated_unknown_pixels_are_reported_set_to_zero_and_left_out():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # skipping the search: no warning
         solve_hard_constraints(laplacian + sp.eye(n), trimap, check_isolated=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Nested dissection
+# --------------------------------------------------------------------------------------------
+
+
+def _factor_entries(A, order):
+    """Entries of the Cholesky-pattern factor of ``A`` eliminated in ``order``."""
+    permuted = A[order][:, order].tocsc()
+    factor = splu(
+        permuted, permc_spec="NATURAL", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+    )
+    return factor.L.nnz
+
+
+@pytest.mark.parametrize(
+    "mask",
+    [
+        np.ones((37, 53), bool),
+        np.random.default_rng(3).random((40, 30)) < 0.4,  # scattered pixels
+        np.ones((1, 90), bool),  # one row: nothing to separate across
+        np.zeros((5, 5), bool),
+    ],
+)
+def test_nested_dissection_is_a_permutation(mask):
+    rows, cols = np.nonzero(mask)
+    order = nested_dissection(rows, cols, separator_width=2, leaf_size=8)
+    assert order.dtype == np.int64
+    np.testing.assert_array_equal(np.sort(order), np.arange(rows.size))
+
+
+def test_nested_dissection_separates_and_cuts_fill():
+    height, width = 48, 64
+    L, rows, cols = grid_laplacian(height, width)
+    A = (L + sp.identity(L.shape[0])).tocsr()
+    order = nested_dissection(rows, cols, separator_width=1, leaf_size=16)
+    # The last band splits the grid across its longer side: the pixels before it, in two
+    # halves, are coupled to no pixel of the other half.
+    band = cols[order] == cols[order[-1]]
+    separator = np.flatnonzero(~band)[-1] + 1
+    before = order[:separator]
+    left = before[cols[before] < cols[order[-1]]]
+    right = before[cols[before] > cols[order[-1]]]
+    assert left.size + right.size == before.size and left.size and right.size
+    assert np.all(rows[order[separator:]] == np.arange(height))
+    assert A[left][:, right].nnz == 0
+    assert set(order[: left.size]) == set(left)  # one half, then the other
+    # Fill, against the row-major order of the same grid (a band of bandwidth `width`):
+    # measured 64 530 against 195 647 entries.
+    assert _factor_entries(A, order) < 0.4 * _factor_entries(A, np.arange(A.shape[0]))
+
+
+def test_nested_dissection_orders_the_spectral_factorisation_exactly():
+    from matting.laplacian import matting_laplacian
+    from matting.methods.spectral import _smallest_eigenpairs
+
+    image = np.random.default_rng(4).random((30, 40, 3))
+    laplacian = matting_laplacian(image)
+    plain = _smallest_eigenpairs(laplacian, 8, "shift-invert", 0, None)
+    ordered = _smallest_eigenpairs(laplacian, 8, "shift-invert", 0, None, width=40, radius=1)
+    np.testing.assert_allclose(ordered[0], plain[0], rtol=1e-9, atol=1e-12)
+    # Eigenvectors up to sign (the eigenvalues of a random image are distinct).
+    overlap = np.abs(np.sum(ordered[1] * plain[1], axis=0))
+    np.testing.assert_allclose(overlap, 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ((np.arange(3), np.arange(4)), "one length"),
+        ((np.zeros((2, 2), int), np.zeros((2, 2), int)), "1-D"),
+        ((np.arange(3.0), np.arange(3.0)), "integers"),
+        ((np.arange(3), np.arange(3), -1, 8), "separator_width"),
+        ((np.arange(3), np.arange(3), 2, 0), "leaf_size"),
+        ((np.arange(3), np.arange(3), 2.5, 8), "separator_width"),
+    ],
+)
+def test_nested_dissection_refuses_bad_input(arguments, message):
+    rows, cols, *rest = arguments
+    options = dict(zip(("separator_width", "leaf_size"), rest))
+    with pytest.raises(ValueError, match=message):
+        nested_dissection(rows, cols, **options)

@@ -12,6 +12,7 @@ Preconditioners (each returns an object with ``apply(r) -> z`` and ``aslinearope
 - :func:`multigrid`: geometric multigrid V-cycle on the pixel grid (Numba smoothers).
 
 :func:`csr_matvec` is the Numba CSR product the solvers use, with argument checks, for reuse.
+:func:`nested_dissection` orders the pixels of a whole image for a sparse direct factorisation.
 :func:`solve_hard_constraints` and :func:`solve_soft_constraints` turn a Laplacian and a
 trimap or scribbles into the system and solve it; :func:`solve_on_support` solves a Laplacian
 plus a diagonal data term over the pixels that need it.
@@ -29,6 +30,7 @@ from .constraints import (
 from .direct import direct_solve
 from .ichol import ICholPreconditioner, ichol
 from .multigrid import MultigridPreconditioner, multigrid
+from .ordering import nested_dissection
 from .preconditioners import JacobiPreconditioner, Preconditioner, jacobi
 from .solve import SOLVERS, solve
 
@@ -49,6 +51,7 @@ __all__ = [
     "ichol",
     "jacobi",
     "multigrid",
+    "nested_dissection",
     "solve",
     "solve_hard_constraints",
     "solve_on_support",

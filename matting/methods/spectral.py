@@ -37,14 +37,14 @@ from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap
 # engineer may move it to a shared module).
 from .._pyramid import affine_upsample
 from ..laplacian import matting_laplacian
-from ..linalg import ConvergenceWarning
+from ..linalg import ConvergenceWarning, nested_dissection
 from ..trimap import windows_touching
 
 __all__ = ["SpectralInfo", "spectral", "spectral_components"]
 
 #: ``downscale="auto"`` shrinks the image until the eigenproblem has at most this many pixels.
 #: Measured on the benchmark photographs (2 cores): the shift-invert eigensolver takes
-#: 2-3 s at 40 000 pixels and 14-18 s at 150 000 (LU fill grows like n log n and ARPACK
+#: about 2 s at 40 000 pixels and 12-14 s at 150 000 (LU fill grows like n log n and ARPACK
 #: needs about 2 K solves), see benchmarks/spectral.py.
 AUTO_EIGEN_PIXELS = 40_000
 
@@ -148,27 +148,46 @@ def _check_component_options(n_eigenvectors, n_components, sparsity, n_iteration
 # --------------------------------------------------------------------------------------------
 
 
-def _smallest_eigenpairs(laplacian, k: int, solver: str, rtol: float, maxiter):
+def _smallest_eigenpairs(
+    laplacian, k: int, solver: str, rtol: float, maxiter, width=None, radius=1
+):
     """The ``k`` smallest eigenpairs of the PSD ``laplacian``, ascending.
 
     Shift-invert: the Laplacian is singular (constants cost nothing), so it is factorised
     with a tiny positive shift ``s``; ARPACK then finds the largest eigenvalues
     ``1 / (lambda + s)`` of the inverse, which separates the clustered small eigenvalues
-    well, so Lanczos converges in about ``2 k`` solves.
+    well, so Lanczos converges in about ``2 k`` solves. Given the image ``width`` (the
+    Laplacian of a whole image, pixels in row-major order, windows of ``radius``), the
+    factorisation follows a nested dissection of the grid, else SuperLU's minimum degree.
     """
     n = laplacian.shape[0]
     if solver == "dense":
         values, vectors = np.linalg.eigh(laplacian.toarray())
         return values[:k], np.ascontiguousarray(vectors[:, :k])
     shift = 1e-8 * float(laplacian.diagonal().mean())
-    shifted = (laplacian + shift * sp.identity(n, format="csr")).tocsc()
-    # Symmetric mode: minimum degree on A + A^T and diagonal pivots (threshold 0), the
-    # Cholesky pattern. SuperLU's default threshold picks off-diagonal pivots here, which
-    # spoils the ordering: 1.7x the fill and 2.5x the factorisation time at 40 000 pixels.
+    shifted = (laplacian + shift * sp.identity(n, format="csr")).tocsr()
+    if width is None:
+        permutation, ordering = None, "MMD_AT_PLUS_A"
+    else:
+        rows, cols = np.divmod(np.arange(n), width)
+        permutation = nested_dissection(rows, cols, separator_width=2 * radius)
+        shifted, ordering = shifted[permutation][:, permutation], "NATURAL"
+    # Symmetric mode with diagonal pivots (threshold 0): the Cholesky pattern of the given
+    # order. SuperLU's default threshold picks off-diagonal pivots here, which spoils the
+    # ordering: 1.7x the fill and 2.5x the factorisation time at 40 000 pixels.
     factor = splu(
-        shifted, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+        shifted.tocsc(), permc_spec=ordering, diag_pivot_thresh=0.0, options={"SymmetricMode": True}
     )
-    inverse = LinearOperator((n, n), matvec=factor.solve, dtype=np.float64)
+    if permutation is None:
+        apply_inverse = factor.solve
+    else:
+
+        def apply_inverse(vector):
+            result = np.empty_like(vector)
+            result[permutation] = factor.solve(vector[permutation])
+            return result
+
+    inverse = LinearOperator((n, n), matvec=apply_inverse, dtype=np.float64)
     # A fixed starting vector makes ARPACK (and so the whole method) reproducible.
     start = np.random.default_rng(0).standard_normal(n)
     try:
@@ -397,7 +416,9 @@ def _components_with_info(
     start = time.perf_counter()
     if solver == "auto":
         solver = "dense" if n_pixels <= _DENSE_MAX_PIXELS else "shift-invert"
-    eigenvalues, vectors = _smallest_eigenpairs(laplacian, k, solver, rtol, maxiter)
+    eigenvalues, vectors = _smallest_eigenpairs(
+        laplacian, k, solver, rtol, maxiter, width=coarse.shape[1], radius=radius
+    )
     vectors = _with_exact_constant(vectors)
     seconds["eigenvectors"] = time.perf_counter() - start
 
@@ -521,7 +542,7 @@ def spectral_components(
 
     Cost: the eigenproblem covers the whole image (not only an unknown band): the LU factor
     of a 2-D Laplacian grows like ``n log n`` and ARPACK needs about ``2 K`` solves with it:
-    2-3 s and 200 MB at 40 000 pixels, 14-18 s and 930 MB at 150 000 (2 cores). Hence
+    about 2 s and 200 MB at 40 000 pixels, 12-14 s and 770 MB at 150 000 (2 cores). Hence
     ``downscale="auto"``.
     The upsampling fits, in every window of the small image, each component as an affine
     function of colour (closed-form's model, the authors' ``upSampleAlphaUsingImg``),
