@@ -316,7 +316,9 @@ def _exit_with_parent() -> None:
     A pool's workers wait for work on a pipe that they themselves keep open, so a parent
     killed without cleaning up (``kill -9``, the system's out-of-memory killer) used to leave
     them behind, idle or still computing, for good. A daemon thread waits on the parent's
-    sentinel, which becomes ready when the parent ends however it ends.
+    sentinel, which becomes ready when the parent ends however it ends. The thread needs the
+    interpreter lock, so a worker inside a long compiled kernel that holds it exits when
+    that call returns.
     """
     parent = multiprocessing.parent_process()
     if parent is None:
