@@ -56,6 +56,10 @@ def _html_cell(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+#: Keywords people reach for when they mean ``gt=`` (no method takes them).
+_GROUND_TRUTH_NAMES = {"ground_truth", "true_alpha", "alpha_true", "truth", "gt_alpha"}
+
+
 def accepted_options(function: Callable, options: dict) -> dict:
     """The subset of ``options`` that ``function`` accepts as keyword arguments."""
     try:
@@ -142,6 +146,9 @@ def compare(
     for key, value in per_method.items():
         if not isinstance(value, dict):
             raise TypeError(f"options for method {key!r} must be a dict, got {type(value)}")
+    misnamed = sorted(set(options) & _GROUND_TRUTH_NAMES)
+    if misnamed:
+        raise ValueError(f"compare takes the true alpha as gt=, got {misnamed[0]}=")
     check_options_used([function for _, function in selected], options)
 
     table = ComparisonTable()

@@ -92,6 +92,8 @@ def test_bad_arguments_are_named(small):
     # A misspelt option would otherwise do nothing.
     with pytest.raises(ValueError, match="no selected method accepts the option.s. rtool"):
         compare(small.image, small.trimap, ["closed_form"], rtool=1e-6)
+    with pytest.raises(ValueError, match="true alpha as gt=, got ground_truth="):
+        compare(small.image, small.trimap, ["closed_form"], ground_truth=small.alpha)
 
 
 def test_one_method_may_be_given_as_a_plain_name(small):
