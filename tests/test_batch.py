@@ -224,8 +224,12 @@ def test_command_line_exit_status_and_options(folder, capsys):
     assert "NAME=VALUE" in capsys.readouterr().err
 
 
-def test_killed_run_leaves_no_partial_output_and_resumes(tmp_path):
-    names = [f"img{index}" for index in range(6)]
+def _batch_in_a_process(tmp_path, n_images: int, workers: int):
+    """Start ``python -m matting.batch`` on ``n_images`` new cases in a session of its own
+    (so that killing the group reaches its workers, as Ctrl-C or the OOM killer would) and
+    wait until its first matte appears. Returns the process, the output folder and the
+    command's folder arguments."""
+    names = [f"img{index}" for index in range(n_images)]
     for seed, name in enumerate(names):
         _write_case(tmp_path, name, seed, shape=(240, 320))
     out = tmp_path / "out"
@@ -236,16 +240,30 @@ def test_killed_run_leaves_no_partial_output_and_resumes(tmp_path):
         "--out",
         str(out),
     ]
-    command = [sys.executable, "-m", "matting.batch", *arguments, "--workers", "1", "-q"]
-    # Own session: the kill reaches the worker processes too, as a Ctrl-C or OOM kill would.
-    process = subprocess.Popen(command, start_new_session=True)
+    command = [sys.executable, "-m", "matting.batch", *arguments, "--workers", str(workers)]
+    process = subprocess.Popen([*command, "-q"], start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while not any(out.glob("img*.png")) and time.monotonic() < deadline:
             time.sleep(0.01)
-    finally:
+    except BaseException:
+        _kill_group(process)
+        raise
+    return process, out, arguments
+
+
+def _kill_group(process) -> None:
+    try:
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def test_killed_run_leaves_no_partial_output_and_resumes(tmp_path):
+    names = [f"img{index}" for index in range(6)]
+    process, out, arguments = _batch_in_a_process(tmp_path, len(names), workers=1)
+    _kill_group(process)
     finished = sorted(path.name for path in out.glob("img*.png"))
     assert 1 <= len(finished) < len(names), "the kill should land mid-batch"
     assert not (out / "summary.csv").exists()
@@ -322,19 +340,8 @@ def _running(pid: int) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_end_when_the_batch_process_is_killed(tmp_path):
-    names = [f"img{index}" for index in range(8)]
-    for seed, name in enumerate(names):
-        _write_case(tmp_path, name, seed, shape=(240, 320))
-    out = tmp_path / "out"
-    command = [
-        sys.executable, "-m", "matting.batch", str(tmp_path / "images"),
-        "--trimaps", str(tmp_path / "trimaps"), "--out", str(out), "--workers", "2", "-q",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, start_new_session=True)
+    process, _, _ = _batch_in_a_process(tmp_path, 8, workers=2)
     try:
-        deadline = time.monotonic() + 120
-        while not any(out.glob("img*.png")) and time.monotonic() < deadline:
-            time.sleep(0.01)
         workers = _children(process.pid)
         assert workers, "the batch should have started its worker processes"
         # Only the batch process, as `kill -9` of it or the out-of-memory killer would.
@@ -345,11 +352,7 @@ def test_workers_end_when_the_batch_process_is_killed(tmp_path):
             time.sleep(0.05)
         assert not any(map(_running, workers)), "workers outlived the batch process"
     finally:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+        _kill_group(process)
 
 
 # --------------------------------------------------------------------------------------------
