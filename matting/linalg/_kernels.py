@@ -17,7 +17,7 @@ from numba import njit, uint64
 __all__ = ["csr_matvec"]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def csr_matvec(indptr, indices, data, x, out):  # pragma: no cover - compiled
     """``out = A @ x`` for a CSR matrix ``A`` given by its three arrays, unchecked (the
     solvers pass arrays they have checked; the public, checked entry point is
@@ -32,7 +32,7 @@ def csr_matvec(indptr, indices, data, x, out):  # pragma: no cover - compiled
         out[i] = acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def cg_update(x, r, p, q, alpha):  # pragma: no cover - compiled
     """``x += alpha p``, ``r -= alpha q`` and return the new ``r . r``, in one pass."""
     rr = 0.0
@@ -44,7 +44,7 @@ def cg_update(x, r, p, q, alpha):  # pragma: no cover - compiled
     return rr
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def dot(x, y):  # pragma: no cover - compiled
     """``x . y``.
 
@@ -58,7 +58,7 @@ def dot(x, y):  # pragma: no cover - compiled
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gauss_seidel_split(
     lower_indptr,
     lower_indices,

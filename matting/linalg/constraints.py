@@ -62,7 +62,7 @@ def split_system(matrix, free: np.ndarray, fixed_values: np.ndarray):
     return system, right_hand_side
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _split_rows(indptr, indices, data, free, new_index, fixed_values):  # pragma: no cover
     # Scipy's two fancy-indexing steps plus a product read the rows three times and build an
     # intermediate matrix; one counting pass and one filling pass are enough.
@@ -94,7 +94,7 @@ def _split_rows(indptr, indices, data, free, new_index, fixed_values):  # pragma
     return out_indptr, out_indices, out_data, right_hand_side
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _add_to_stored_diagonal(indptr, indices, data, values):  # pragma: no cover - compiled
     # data[i, i] += values[i] in place; False (and nothing changed) if a row stores no
     # diagonal entry.
@@ -113,7 +113,7 @@ def _add_to_stored_diagonal(indptr, indices, data, values):  # pragma: no cover 
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _root(parent, i):  # pragma: no cover - compiled
     while parent[i] != i:
         parent[i] = parent[parent[i]]  # path halving
@@ -121,7 +121,7 @@ def _root(parent, i):  # pragma: no cover - compiled
     return i
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _unanchored(indptr, indices, data, anchored):  # pragma: no cover - compiled
     # Union-find over the stored nonzero entries, each read as an undirected edge: callers
     # may store only some rows of a symmetric matrix (a Dirichlet problem's unknown rows),

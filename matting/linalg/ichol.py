@@ -232,7 +232,7 @@ def _decouple(matrix: sp.csr_matrix, diagonal_rows) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=matrix.shape)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _decoupled_arrays(indptr, indices, data, mask):  # pragma: no cover - compiled
     n = indptr.shape[0] - 1
     out_indptr = np.zeros(n + 1, dtype=indptr.dtype)
@@ -256,7 +256,7 @@ def _decoupled_arrays(indptr, indices, data, mask):  # pragma: no cover - compil
     return out_indptr, out_indices, out_data
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ichol_factor(indptr, indices, data, scale, alpha, threshold, fill):  # pragma: no cover
     """Factor ``S + alpha I ~ L L^T`` with ``S = diag(scale) A diag(scale)``, return ``D^1/2 L``.
 
@@ -397,7 +397,7 @@ def ichol_factor(indptr, indices, data, scale, alpha, threshold, fill):  # pragm
     return colptr, out_rows, out_values, diagonal, -1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def ichol_solve(colptr, rows, values, diagonal, r, z):  # pragma: no cover - compiled
     """Solve ``L L^T z = r`` given the columns of ``L``; ``z`` may not alias ``r``."""
     n = diagonal.shape[0]

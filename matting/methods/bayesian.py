@@ -63,7 +63,7 @@ _SCALE_LIMITS = (1e-100, 1e100)
 # Small dense linear algebra, written out so Numba keeps everything in registers/stack.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _inverse3(m, out):
     """Inverse of a 3x3 matrix by cofactors (callers pass symmetric positive definite ones)."""
     c00 = m[1, 1] * m[2, 2] - m[1, 2] * m[2, 1]
@@ -82,7 +82,7 @@ def _inverse3(m, out):
     out[2, 2] = (m[0, 0] * m[1, 1] - m[0, 1] * m[1, 0]) * inv
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _principal_axis(cov, axis):
     """Largest eigenvalue of a symmetric 3x3 matrix (returned) and its unit eigenvector.
 
@@ -149,7 +149,7 @@ def _principal_axis(cov, axis):
     return largest
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cluster_statistics(points, weights, labels, label, mean, cov):
     """Weighted mean and covariance (normalised by the total weight) of one cluster."""
     total = 0.0
@@ -180,7 +180,7 @@ def _cluster_statistics(points, weights, labels, label, mean, cov):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _cluster(points, weights, max_clusters, min_variance, labels, means, covariances, shares):
     """Weighted Orchard-Bouman clustering; returns the number of clusters.
 
@@ -241,7 +241,7 @@ def _cluster(points, weights, max_clusters, min_variance, labels, means, covaria
 # The per-pixel solver and the front kernel.
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _projected_alpha(colour, foreground, background, fallback):
     """Alpha of eq. 10 for given F and B: C projected onto the line through B and F, clipped
     to [0, 1]; ``fallback`` when F and B (nearly) coincide."""
@@ -256,7 +256,7 @@ def _projected_alpha(colour, foreground, background, fallback):
     return fallback
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _solve_pair(
     colour,
     mean_f,
@@ -343,7 +343,7 @@ def _solve_pair(
     return likelihood, alpha
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _solve_front(
     image,
     available,

@@ -68,7 +68,7 @@ _CHUNK = 256
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _project(c0, c1, c2, f0, f1, f2, b0, b1, b2):  # pragma: no cover - compiled
     """Alpha of colour C on the segment from B to F (paper eq. 3, clamped to [0, 1]) and the
     squared chromatic distortion ``M^2 = |C - (alpha F + (1 - alpha) B)|^2`` (eq. 2)."""
@@ -83,7 +83,7 @@ def _project(c0, c1, c2, f0, f1, f2, b0, b1, b2):  # pragma: no cover - compiled
     return alpha, e0 * e0 + e1 * e1 + e2 * e2
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _colour_distance_sq(image, row, col, c0, c1, c2):  # pragma: no cover - compiled
     e0 = image[row, col, 0] - c0
     e1 = image[row, col, 1] - c1
@@ -91,7 +91,7 @@ def _colour_distance_sq(image, row, col, c0, c1, c2):  # pragma: no cover - comp
     return e0 * e0 + e1 * e1 + e2 * e2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _window_variance(image, row, col, radius):  # pragma: no cover - compiled
     """Colour variance (mean squared distance to the mean colour) of the window around
     pixel (row, col), clipped to the image."""
@@ -110,7 +110,7 @@ def _window_variance(image, row, col, radius):  # pragma: no cover - compiled
     return max(sum_sq / count - mean_sq, 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _chessboard_distances(labels):  # pragma: no cover - compiled
     """Chessboard (L-infinity) distance from every pixel to the nearest foreground pixel
     (``[..., 0]``) and to the nearest background pixel (``[..., 1]``), capped at 255.
@@ -156,7 +156,7 @@ def _chessboard_distances(labels):  # pragma: no cover - compiled
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _expansion_kernel(
     image, labels, distances, pixels, reach, offset_rows, offset_cols, threshold_sq
 ):  # pragma: no cover - compiled
@@ -236,13 +236,13 @@ def _expand_known(image: np.ndarray, trimap: np.ndarray, radius: int, threshold:
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, inline="always")
 def _ray_pixel(row, col, t, row_step, col_step):  # pragma: no cover - compiled
     """Row and column of step ``t`` of a ray (nearest pixel to the exact point)."""
     return math.floor(row + t * row_step + 0.5), math.floor(col + t * col_step + 0.5)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _lowest_energy(
     image, row, col, row_steps, col_steps, hit_steps, step_lengths, done
 ):  # pragma: no cover - compiled
@@ -275,7 +275,7 @@ def _lowest_energy(
     return lowest
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _ray_kernel(image, distances, pixels, n_rays):  # pragma: no cover - compiled
     """First foreground and first background pixel hit by each ray, and the lowest path
     energy to a foreground and to a background hit.
@@ -355,7 +355,7 @@ def _ray_kernel(image, distances, pixels, n_rays):  # pragma: no cover - compile
     return fg_hit, bg_hit, fg_energy, bg_energy
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _segment_energies(image, starts, ends):  # pragma: no cover - compiled
     """Path energy (as in :func:`_ray_kernel`) along straight segments between pixels."""
     width = image.shape[1]
@@ -380,7 +380,7 @@ def _segment_energies(image, starts, ends):  # pragma: no cover - compiled
     return energies
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _pair_kernel(
     image, pixels, fg_hit, bg_hit, fg_energy, bg_energy, e_n, e_a, e_f, e_b, variance_radius
 ):  # pragma: no cover - compiled
@@ -508,7 +508,7 @@ def _gather_samples(image: np.ndarray, labels: np.ndarray, pixels: np.ndarray, n
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _sharing_kernel(
     image,
     index_of,
@@ -614,7 +614,7 @@ def _sharing_kernel(
 # --------------------------------------------------------------------------------------------
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _smoothing_kernel(
     image,
     labels,
