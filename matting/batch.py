@@ -238,6 +238,13 @@ def _save_atomically(path: str, alpha, bits: int) -> None:
         raise
 
 
+#: One image at a time per process. A Dask worker runs tasks in several threads, and Numba's
+#: fallback threading layer (workqueue, where neither OpenMP nor TBB is available, as on a
+#: stock macOS) ends the process when two threads launch parallel kernels at once; the
+#: kernels of one image already use every core the worker is given.
+_ONE_IMAGE_AT_A_TIME = threading.Lock()
+
+
 def _process(job: _Job) -> Record:
     """Matte one image; every error becomes a failed record rather than an exception."""
     import matting  # before the clock starts: a new worker's import is not this image's time
@@ -258,7 +265,8 @@ def _process(job: _Job) -> Record:
                 f"trimap {Path(job.trimap).name} is {trimap.shape[1]}x{trimap.shape[0]} but "
                 f"the image is {image.shape[1]}x{image.shape[0]}"
             )
-        alpha = _resolve_method(job.method)(image, trimap, **job.options)
+        with _ONE_IMAGE_AT_A_TIME:
+            alpha = _resolve_method(job.method)(image, trimap, **job.options)
         _save_atomically(job.output, alpha, job.bits)
     except Exception as error:  # noqa: BLE001 - one image's failure must not stop the batch
         return Record(name, "failed", time.perf_counter() - start, "", _describe(error))

@@ -355,6 +355,46 @@ def test_workers_end_when_the_batch_process_is_killed(tmp_path):
         _kill_group(process)
 
 
+def test_threads_of_one_worker_take_images_in_turn(tmp_path):
+    # A Dask worker runs tasks in several threads. Under Numba's workqueue threading layer
+    # (the fallback without OpenMP or TBB) two threads in parallel kernels at once end the
+    # process; the batch must not let that happen.
+    for index in range(2):
+        _write_case(tmp_path, f"img{index}", index, shape=(120, 160))
+    script = f"""
+import threading
+from pathlib import Path
+from matting.batch import _Job, _process
+
+folder = Path({str(tmp_path)!r})
+jobs = [
+    _Job(str(folder / "images" / f"img{{i}}.png"), str(folder / "trimaps" / f"img{{i}}.png"),
+         str(folder / f"out{{i}}.png"), "knn", {{}}, 8)
+    for i in range(2)
+] * 2
+records = [None] * len(jobs)
+def run(i):
+    records[i] = _process(jobs[i])
+threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print([record.status for record in records])
+"""
+    environment = dict(os.environ, NUMBA_THREADING_LAYER="workqueue", NUMBA_NUM_THREADS="2")
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == str(["ok"] * 4)
+
+
 def test_every_compiled_kernel_releases_the_gil():
     # So that a batch worker's watcher thread can end it in the middle of a kernel, and so
     # that methods run side by side in threads (a Dask worker's, a user's thread pool).
