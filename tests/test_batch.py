@@ -368,10 +368,11 @@ from matting.batch import _Job, _process
 
 folder = Path({str(tmp_path)!r})
 jobs = [
-    _Job(str(folder / "images" / f"img{{i}}.png"), str(folder / "trimaps" / f"img{{i}}.png"),
-         str(folder / f"out{{i}}.png"), "knn", {{}}, 8)
-    for i in range(2)
-] * 2
+    _Job(str(folder / "images" / f"img{{i % 2}}.png"),
+         str(folder / "trimaps" / f"img{{i % 2}}.png"), str(folder / f"out{{i}}.png"), "knn",
+         {{}}, 8)
+    for i in range(4)
+]
 records = [None] * len(jobs)
 def run(i):
     records[i] = _process(jobs[i])
