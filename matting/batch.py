@@ -238,11 +238,36 @@ def _save_atomically(path: str, alpha, bits: int) -> None:
         raise
 
 
-#: One image at a time per process. A Dask worker runs tasks in several threads, and Numba's
-#: fallback threading layer (workqueue, where neither OpenMP nor TBB is available, as on a
-#: stock macOS) ends the process when two threads launch parallel kernels at once; the
-#: kernels of one image already use every core the worker is given.
-_ONE_IMAGE_AT_A_TIME = threading.Lock()
+#: Held around the method call when parallel kernels of two threads could collide. A Dask
+#: worker runs tasks in several threads, and Numba's fallback threading layer (workqueue,
+#: where neither OpenMP nor TBB is available, as on a stock macOS) ends the process when two
+#: threads launch parallel kernels at once. OpenMP and TBB allow it, so images then run side
+#: by side.
+_PARALLEL_KERNELS = threading.Lock()
+
+
+def _parallel_kernels_are_threadsafe() -> bool:
+    """Whether this process's Numba threading layer lets threads run parallel kernels at
+    once; False while no parallel kernel has run yet (the layer is chosen then)."""
+    import numba
+
+    try:
+        return numba.threading_layer() != "workqueue"
+    except ValueError:
+        return False
+
+
+@contextmanager
+def _kernels_guarded(waited: list[float]) -> Iterator[None]:
+    """Take ``_PARALLEL_KERNELS`` unless the threading layer makes it needless; the seconds
+    spent waiting for it are appended to ``waited`` (they are not the image's time)."""
+    if _parallel_kernels_are_threadsafe():
+        yield
+        return
+    before = time.perf_counter()
+    with _PARALLEL_KERNELS:
+        waited.append(time.perf_counter() - before)
+        yield
 
 
 def _process(job: _Job) -> Record:
@@ -250,6 +275,7 @@ def _process(job: _Job) -> Record:
     import matting  # before the clock starts: a new worker's import is not this image's time
 
     start = time.perf_counter()
+    waited: list[float] = []
     name = Path(job.image).name
     try:
         if job.pairing_error:
@@ -265,12 +291,13 @@ def _process(job: _Job) -> Record:
                 f"trimap {Path(job.trimap).name} is {trimap.shape[1]}x{trimap.shape[0]} but "
                 f"the image is {image.shape[1]}x{image.shape[0]}"
             )
-        with _ONE_IMAGE_AT_A_TIME:
+        with _kernels_guarded(waited):
             alpha = _resolve_method(job.method)(image, trimap, **job.options)
         _save_atomically(job.output, alpha, job.bits)
     except Exception as error:  # noqa: BLE001 - one image's failure must not stop the batch
-        return Record(name, "failed", time.perf_counter() - start, "", _describe(error))
-    return Record(name, "ok", time.perf_counter() - start, job.output)
+        seconds = time.perf_counter() - start - sum(waited)
+        return Record(name, "failed", seconds, "", _describe(error))
+    return Record(name, "ok", time.perf_counter() - start - sum(waited), job.output)
 
 
 def _describe(error: BaseException) -> str:

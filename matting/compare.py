@@ -146,10 +146,13 @@ def compare(
     for key, value in per_method.items():
         if not isinstance(value, dict):
             raise TypeError(f"options for method {key!r} must be a dict, got {type(value)}")
-    misnamed = sorted(set(options) & _GROUND_TRUTH_NAMES)
+    functions = [function for _, function in selected]
+    # A method of the user's own may take such a keyword; only an unused one gets the hint.
+    accepted = set().union(*(accepted_options(function, options) for function in functions))
+    misnamed = sorted((set(options) & _GROUND_TRUTH_NAMES) - accepted)
     if misnamed:
         raise ValueError(f"compare takes the true alpha as gt=, got {misnamed[0]}=")
-    check_options_used([function for _, function in selected], options)
+    check_options_used(functions, options)
 
     table = ComparisonTable()
     for name, function in selected:

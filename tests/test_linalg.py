@@ -784,6 +784,13 @@ def test_constraint_helpers_refuse_wrong_lengths_and_indices():
             split_system(matrix, free, values)
     with pytest.raises(ValueError, match="fixed_values must be a 1-D array of length 30"):
         split_system(matrix, np.arange(1, 29), np.ones(3))
+    # A malformed matrix (SciPy's constructor accepts these indices): refused, not read out
+    # of bounds.
+    for bad_column in (-1, 30, 2**31 - 1):
+        malformed = matrix.copy()
+        malformed.indices[malformed.indptr[4]] = bad_column
+        with pytest.raises(ValueError, match="matrix row 4 has a column index outside 0 .. 29"):
+            split_system(malformed, np.arange(30), values)
     trimap = np.full((5, 6), 0.5)
     trimap[:, 0], trimap[:, -1] = 0.0, 1.0
     with pytest.raises(ValueError, match="initial_alpha must be a 1-D array of length 30"):

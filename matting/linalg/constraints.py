@@ -55,9 +55,14 @@ def split_system(matrix, free: np.ndarray, fixed_values: np.ndarray):
     fixed_values = as_vector(fixed_values, n, "fixed_values")
     new_index = np.full(n, -1, dtype=np.int64)
     new_index[free] = np.arange(free.size)
-    indptr, indices, data, right_hand_side = _split_rows(
+    indptr, indices, data, right_hand_side, bad_row = _split_rows(
         matrix.indptr, matrix.indices, matrix.data, free, new_index, fixed_values
     )
+    if bad_row >= 0:
+        raise ValueError(
+            f"matrix row {int(free[bad_row])} has a column index outside 0 .. {n - 1} "
+            "(a malformed sparse matrix)"
+        )
     system = scipy.sparse.csr_matrix((data, indices, indptr), shape=(free.size, free.size))
     return system, right_hand_side
 
@@ -66,14 +71,21 @@ def split_system(matrix, free: np.ndarray, fixed_values: np.ndarray):
 def _split_rows(indptr, indices, data, free, new_index, fixed_values):  # pragma: no cover
     # Scipy's two fancy-indexing steps plus a product read the rows three times and build an
     # intermediate matrix; one counting pass and one filling pass are enough.
+    # Returns the row of the first column index outside the matrix (-1 if none) last: cast
+    # to unsigned, a negative index is as out of range as one too large, and one test
+    # catches both.
     n = free.size
+    n_columns = uint64(new_index.shape[0])
     out_indptr = np.zeros(n + 1, dtype=np.int64)
     for row in range(n):
         old = free[row]
         count = 0
         # Unsigned indices spare Numba's negative-index tests (see csr_matvec): 40 % faster.
         for entry in range(uint64(indptr[old]), uint64(indptr[old + 1])):
-            if new_index[uint64(indices[entry])] >= 0:
+            column = uint64(indices[entry])
+            if column >= n_columns:
+                return out_indptr, np.empty(0, np.int32), np.empty(0), np.empty(0), row
+            if new_index[column] >= 0:
                 count += 1
         out_indptr[row + 1] = out_indptr[row] + count
     out_indices = np.empty(out_indptr[n], dtype=np.int32)
@@ -93,7 +105,7 @@ def _split_rows(indptr, indices, data, free, new_index, fixed_values):  # pragma
             else:
                 total -= data[entry] * fixed_values[old_column]
         right_hand_side[row] = total
-    return out_indptr, out_indices, out_data, right_hand_side
+    return out_indptr, out_indices, out_data, right_hand_side, -1
 
 
 @njit(cache=True, nogil=True)
