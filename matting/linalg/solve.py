@@ -18,7 +18,7 @@ from .ichol import ichol
 from .multigrid import multigrid
 from .preconditioners import jacobi
 
-__all__ = ["SOLVERS", "solve"]
+__all__ = ["SOLVERS", "check_solver", "solve"]
 
 #: Accepted values of ``solver=``.
 SOLVERS = ("auto", "cg", "jacobi", "ichol", "amg", "amg-sa", "amg-rn", "multigrid", "direct")
@@ -43,6 +43,14 @@ def _choose_solver(n: int, has_pixels: bool = False) -> str:
     if n <= _ICHOL_MAX_UNKNOWNS or not has_pixels:
         return "ichol"
     return "multigrid"
+
+
+def check_solver(solver) -> str:
+    """Return ``solver`` if it names one of :data:`SOLVERS`, else raise ``ValueError`` listing
+    them (for methods that check their options before building a system)."""
+    if not isinstance(solver, str) or solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
+    return solver
 
 
 def solve(
@@ -124,8 +132,7 @@ def solve(
     >>> info.solver, info.converged
     ('ichol', True)
     """
-    if not isinstance(solver, str) or solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
+    check_solver(solver)
     matrix, b, x0, rtol, maxiter = check_solve_arguments(A, b, x0, rtol, maxiter, callback)
     n = matrix.shape[0]
     if options is not None and not isinstance(options, dict):

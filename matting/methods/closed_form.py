@@ -16,7 +16,7 @@ from ..laplacian import matting_laplacian
 from ..laplacian._windows import check_window_fits
 from ..linalg import solve
 from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints, split_system
-from ..linalg.solve import SOLVERS, _choose_solver
+from ..linalg.solve import _choose_solver, check_solver
 from ..trimap import windows_touching
 from ._outputs import method_outputs
 
@@ -439,8 +439,7 @@ def _check_tiling(tile_size, tile_overlap, soft: bool):
 
 def _check_options(solver, levels, radius) -> tuple[int, int]:
     """Check the options the memory estimate reads; return ``(levels, radius)``."""
-    if not isinstance(solver, str) or solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    check_solver(solver)
     return as_integer(levels, "levels"), as_integer(radius, "radius")
 
 

@@ -30,8 +30,9 @@ from scipy import ndimage
 
 from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
 from ..laplacian import matting_laplacian
-from ..linalg import SOLVERS, solve
+from ..linalg import solve
 from ..linalg.constraints import split_system
+from ..linalg.solve import check_solver
 from ..trimap import windows_touching
 
 __all__ = ["shared_sampling"]
@@ -969,8 +970,7 @@ def shared_sampling(
         expansion_threshold, "expansion_threshold", positive=False, limits=(0.0, 1e100)
     )
     lambda_ = as_finite(lambda_, "lambda_")
-    if not isinstance(solver, str) or solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got {solver!r}")
+    check_solver(solver)
 
     alpha, pixels, fg, bg, pixel_confidence = _sampling_matte(
         image, trimap, expansion_radius, expansion_threshold, n_rays, sharing_radius
