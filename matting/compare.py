@@ -71,11 +71,17 @@ def accepted_options(function: Callable, options: dict) -> dict:
     return {key: value for key, value in options.items() if key in parameters}
 
 
-def check_options_used(functions: Iterable[Callable], options: dict) -> None:
+def check_options_used(
+    functions: Iterable[Callable], options: dict, hints: dict[str, str] | None = None
+) -> None:
     """ValueError naming the options that none of ``functions`` accepts: most likely
-    misspelt, they would otherwise do nothing."""
+    misspelt, they would otherwise do nothing. ``hints`` maps option names people use by
+    mistake to the message to give instead."""
     accepted = set().union(*(accepted_options(function, options) for function in functions))
     unused = sorted(set(options) - accepted)
+    for name in unused:
+        if hints and name in hints:
+            raise ValueError(hints[name])
     if unused:
         raise ValueError(f"no selected method accepts the option(s) {', '.join(unused)}")
 
@@ -146,13 +152,11 @@ def compare(
     for key, value in per_method.items():
         if not isinstance(value, dict):
             raise TypeError(f"options for method {key!r} must be a dict, got {type(value)}")
-    functions = [function for _, function in selected]
     # A method of the user's own may take such a keyword; only an unused one gets the hint.
-    accepted = set().union(*(accepted_options(function, options) for function in functions))
-    misnamed = sorted((set(options) & _GROUND_TRUTH_NAMES) - accepted)
-    if misnamed:
-        raise ValueError(f"compare takes the true alpha as gt=, got {misnamed[0]}=")
-    check_options_used(functions, options)
+    hints = {
+        name: f"compare takes the true alpha as gt=, got {name}=" for name in _GROUND_TRUTH_NAMES
+    }
+    check_options_used([function for _, function in selected], options, hints)
 
     table = ComparisonTable()
     for name, function in selected:
