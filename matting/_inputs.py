@@ -237,6 +237,11 @@ def image_and_trimap(image, trimap, *, trimap_name: str = "trimap"):
     return image, trimap
 
 
+#: ``limits`` of :func:`as_finite` for a scale (a sigma) whose square and inverse square the
+#: method computes: both stay finite and nonzero in float64.
+SCALE_LIMITS = (1e-100, 1e100)
+
+
 def as_finite(
     value, name: str, *, positive: bool = True, limits: tuple[float, float] | None = None
 ) -> float:

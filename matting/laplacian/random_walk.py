@@ -24,16 +24,13 @@ import scipy.linalg
 import scipy.sparse
 from numba import njit
 
-from matting._inputs import as_finite, as_image
+from matting._inputs import SCALE_LIMITS, as_finite, as_image
 
 __all__ = ["edge_weights", "lpp_colour_transform", "random_walk_laplacian"]
 
 #: sigma of :func:`matting.methods.random_walk.random_walk` and of the builders here:
 #: beta = 1 / sigma^2 = 900 for colours in [0, 1].
 DEFAULT_SIGMA = 1.0 / 30.0
-
-#: Accepted range of ``sigma``: ``1 / sigma^2`` stays finite and nonzero.
-SIGMA_LIMITS = (1e-100, 1e100)
 
 #: Smallest edge weight kept. ``exp(-beta d^2)`` underflows to exactly 0 for colour distances
 #: above about 0.9 (beta = 900); a region walled off by such edges would make the system
@@ -255,7 +252,7 @@ def lpp_colour_transform(
     image = as_image(image)
     if image.shape[0] * image.shape[1] < 2:
         raise ValueError("image must have at least 2 pixels to learn a colour map from")
-    beta = 1.0 / as_finite(sigma, "sigma", limits=SIGMA_LIMITS) ** 2
+    beta = 1.0 / as_finite(sigma, "sigma", limits=SCALE_LIMITS) ** 2
     connectivity = _check_connectivity(connectivity)
     # Each edge once: the offsets after (0, 0), whose mirror images give the other half.
     offsets = _OFFSETS[connectivity]
@@ -342,7 +339,7 @@ def random_walk_laplacian(
     ((12, 12), 46, 4.0)
     """
     image = as_image(image)
-    sigma = as_finite(sigma, "sigma", limits=SIGMA_LIMITS)
+    sigma = as_finite(sigma, "sigma", limits=SCALE_LIMITS)
     connectivity = _check_connectivity(connectivity)
     if isinstance(colour_transform, str):
         if colour_transform != "lpp":

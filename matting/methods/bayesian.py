@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
+from .._inputs import SCALE_LIMITS, UNKNOWN, as_finite, as_integer, image_and_trimap
 
 __all__ = ["bayesian"]
 
@@ -54,9 +54,6 @@ _GROWTH = (1.0, 1.5, 2.0, 3.0, 4.0)
 #: The alternation climbs to a local maximum of the likelihood; starts spread over [0, 1] find
 #: the pair's best one more often (see the Notes of ``bayesian``).
 _STARTS = np.array([0.1, 0.9])
-
-#: Accepted range of ``sigma`` and ``sigma_c``: their squares and inverse squares stay finite.
-_SCALE_LIMITS = (1e-100, 1e100)
 
 
 # --------------------------------------------------------------------------------------------
@@ -499,8 +496,8 @@ def _check_options(window, sigma, min_samples, sigma_c, max_iterations, min_like
     as_integer(min_samples, "min_samples")
     as_integer(max_iterations, "max_iterations")
     # Their squares are divided by (the Gaussian falloff and the camera noise term).
-    as_finite(sigma, "sigma", limits=_SCALE_LIMITS)
-    as_finite(sigma_c, "sigma_c", limits=_SCALE_LIMITS)
+    as_finite(sigma, "sigma", limits=SCALE_LIMITS)
+    as_finite(sigma_c, "sigma_c", limits=SCALE_LIMITS)
     as_finite(min_likelihood_change, "min_likelihood_change", positive=False)
 
 
