@@ -44,6 +44,7 @@ from ._windows import (
     buffer_to_csr,
     check_window_fits,
     whiten_window,
+    zeroed_buffer,
 )
 
 __all__ = ["matting_laplacian"]
@@ -258,7 +259,7 @@ def matting_laplacian(
 
     stencil = 4 * radius + 1
     # One flat owning array: after compaction it is shrunk in place to become the CSR data.
-    values = np.zeros(touched.size * stencil * stencil, dtype=np.float64)
+    values = zeroed_buffer(touched.size * stencil * stencil)
     if centers.size:
         _accumulate_windows(
             image, centers, band_start.astype(np.int64), radius, eps, row_of_pixel, values

@@ -19,6 +19,7 @@ References
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Callable
@@ -168,7 +169,9 @@ def run_cg(matrix, b, M, x0, rtol, maxiter, callback, stacklevel=3):
     apply, name = _preconditioner(M, n)
     x = np.zeros(n) if x0 is None else x0.copy()
     start = time.perf_counter()
-    normb = float(np.linalg.norm(b))
+    # Not numpy.linalg.norm: its BLAS dot wakes OpenBLAS's threads above 10 000 entries, and
+    # they then spin for a while against the caller's own parallel (Numba) kernels.
+    normb = math.sqrt(dot(b, b))
     if normb == 0.0:
         # A is positive definite, so the solution is exactly zero whatever x0 says.
         x[:] = 0.0
