@@ -200,15 +200,25 @@ def ichol(
 
     scale = 1.0 / np.sqrt(positive_diagonal(matrix))
     initial_shift = check_non_negative(initial_shift, "initial_shift")
+    caps = _column_caps(matrix.indptr, matrix.indices, fill)
+    # Allocated here rather than in the kernel so that they own their memory and can be
+    # shrunk in place to the entries kept: pages past the final length are never written,
+    # so the unused capacity costs no physical memory, and no trimmed copy is made.
+    capacity = int(caps.sum())
+    rows = np.empty(capacity, dtype=np.int32)
+    values = np.empty(capacity, dtype=np.float64)
     failed_column = -1
     for attempt in range(max_retries + 1):
         alpha = initial_shift
         if attempt > 0:
             alpha = max(shift, initial_shift) * shift_growth**attempt
-        colptr, rows, values, diagonal, failed_column = ichol_factor(
-            matrix.indptr, matrix.indices, matrix.data, scale, alpha, threshold, fill
+        colptr, diagonal, failed_column = ichol_factor(
+            matrix.indptr, matrix.indices, matrix.data, scale, alpha, threshold, caps, rows, values
         )
         if failed_column < 0:
+            entries = int(colptr[-1])
+            rows.resize(entries, refcheck=False)
+            values.resize(entries, refcheck=False)
             return ICholPreconditioner(
                 colptr, rows, values, diagonal, alpha, attempt + 1, time.perf_counter() - start
             )
@@ -257,31 +267,34 @@ def _decoupled_arrays(indptr, indices, data, mask):  # pragma: no cover - compil
 
 
 @njit(cache=True, nogil=True)
-def ichol_factor(indptr, indices, data, scale, alpha, threshold, fill):  # pragma: no cover
-    """Factor ``S + alpha I ~ L L^T`` with ``S = diag(scale) A diag(scale)``, return ``D^1/2 L``.
-
-    Returns ``(colptr, rows, values, diagonal, failed_column)``; ``failed_column`` is -1 on
-    success, else the column whose pivot was not positive (the other outputs are then
-    meaningless).
-    """
+def _column_caps(indptr, indices, fill):  # pragma: no cover - compiled
+    """Entries column ``j`` of ``L`` may keep: ``ceil(fill * m_j)``, with ``m_j`` the entries
+    strictly below the diagonal in column ``j`` of A (by symmetry, right of it in row ``j``)."""
     n = indptr.shape[0] - 1
-
-    # Per-column caps, from the entries strictly below the diagonal in each column of A
-    # (by symmetry, strictly right of it in each row).
     caps = np.empty(n, dtype=np.int64)
-    capacity = 0
     for j in range(n):
         below = 0
         for k in range(indptr[j], indptr[j + 1]):
             if indices[k] > j:
                 below += 1
-        cap = min(math.ceil(fill * below), n - 1 - j)
-        caps[j] = cap
-        capacity += cap
+        caps[j] = min(math.ceil(fill * below), n - 1 - j)
+    return caps
 
+
+@njit(cache=True, nogil=True)
+def ichol_factor(
+    indptr, indices, data, scale, alpha, threshold, caps, rows, values
+):  # pragma: no cover - compiled
+    """Factor ``S + alpha I ~ L L^T`` with ``S = diag(scale) A diag(scale)``, into ``D^1/2 L``.
+
+    The strictly lower triangle goes into ``rows`` and ``values`` (at least ``caps.sum()``
+    long), column ``j`` keeping at most ``caps[j]`` entries. Returns ``(colptr, diagonal,
+    failed_column)``: ``colptr[-1]`` entries of ``rows`` and ``values`` are used;
+    ``failed_column`` is -1 on success, else the column whose pivot was not positive (the
+    other outputs are then meaningless).
+    """
+    n = indptr.shape[0] - 1
     colptr = np.zeros(n + 1, dtype=np.int64)
-    rows = np.empty(capacity, dtype=np.int32)
-    values = np.empty(capacity, dtype=np.float64)
     diagonal = np.empty(n, dtype=np.float64)
 
     work = np.zeros(n, dtype=np.float64)  # the current column, scattered
@@ -342,7 +355,7 @@ def ichol_factor(indptr, indices, data, scale, alpha, threshold, fill):  # pragm
             k = following
 
         if not pivot > 0.0:  # also catches NaN
-            return colptr, rows, values, diagonal, j
+            return colptr, diagonal, j
         ljj = math.sqrt(pivot)
         diagonal[j] = ljj
         inv_ljj = 1.0 / ljj
@@ -390,13 +403,11 @@ def ichol_factor(indptr, indices, data, scale, alpha, threshold, fill):  # pragm
 
     # Undo the scaling once, here, rather than in every application: with S = D^-1/2 A D^-1/2,
     # (D^1/2 L)(D^1/2 L)^T approximates A + alpha D.
-    out_rows = rows[:position].copy()
-    out_values = values[:position].copy()
     for q in range(position):
-        out_values[q] /= scale[out_rows[q]]
+        values[q] /= scale[rows[q]]
     for j in range(n):
         diagonal[j] /= scale[j]
-    return colptr, out_rows, out_values, diagonal, -1
+    return colptr, diagonal, -1
 
 
 @njit(cache=True, nogil=True)
