@@ -60,7 +60,7 @@ import math
 import numpy as np
 from scipy import ndimage
 
-from ._inputs import UNKNOWN, as_alpha, as_trimap, check_same_shape
+from ._inputs import UNKNOWN, as_alpha, as_finite, as_trimap, check_same_shape
 
 __all__ = ["connectivity_error", "gradient_error", "mse", "sad"]
 
@@ -81,13 +81,6 @@ _MIN_STEP = 1e-3
 
 # 4-connectivity, as bwconncomp(..., 4) in the DIM code.
 _FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], dtype=bool)
-
-
-def _as_real(value, name: str) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
 
 
 def _prepare(alpha, gt, trimap) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -262,7 +255,7 @@ def gradient_error(alpha, gt, trimap=None, *, sigma: float = 1.4) -> float:
     >>> gradient_error(gt, gt)
     0.0
     """
-    sigma = _as_real(sigma, "sigma")
+    sigma = as_finite(sigma, "sigma")
     # Beyond sigma_max, sqrt(2 pi) sigma epsilon >= 1 and the half-size formula has no real
     # value; below _MIN_SIGMA the kernel's taps at +-1 underflow and it would be all zero.
     sigma_max = 1.0 / (math.sqrt(2.0 * math.pi) * _GAUSS_EPSILON)
@@ -324,8 +317,8 @@ def connectivity_error(alpha, gt, trimap=None, *, step: float = 0.1, theta: floa
     step : float
         Threshold spacing, in [0.001, 1] (0.1 in the DIM code).
     theta : float
-        Differences below ``theta`` are not penalised (0.15 in the DIM code and in Rhemann et
-        al.).
+        Differences below ``theta`` (>= 0) are not penalised (0.15 in the DIM code and in
+        Rhemann et al.).
 
     Returns
     -------
@@ -352,11 +345,10 @@ def connectivity_error(alpha, gt, trimap=None, *, step: float = 0.1, theta: floa
     >>> connectivity_error(island, gt)
     0.001
     """
-    step, theta = _as_real(step, "step"), _as_real(theta, "theta")
+    step = as_finite(step, "step")
+    theta = as_finite(theta, "theta", positive=False)
     if not (_MIN_STEP <= step <= 1.0):
         raise ValueError(f"step must be in [{_MIN_STEP:g}, 1], got {step!r}")
-    if not math.isfinite(theta):
-        raise ValueError(f"theta must be a finite number, got {theta!r}")
     alpha, gt, unknown = _prepare(alpha, gt, trimap)
     if unknown is not None and not unknown.any():
         return 0.0

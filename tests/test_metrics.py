@@ -278,7 +278,7 @@ def test_gradient_sigma_is_used_and_checked():
     )
     assert gradient_error(alpha, gt, sigma=2.0) != gradient_error(alpha, gt)
     # 0.02 used to give an all-zero (NaN-normalised) kernel and an error of 0.
-    for bad in (0.0, 0.02, -1.0, 50.0, float("nan"), None):
+    for bad in (0.0, 0.02, -1.0, 50.0, float("nan"), None, True, "1.4"):
         with pytest.raises(ValueError, match="sigma"):
             gradient_error(alpha, gt, sigma=bad)
     assert gradient_error(alpha, gt, sigma=0.1) > 0
@@ -376,8 +376,14 @@ def test_connectivity_options_are_checked():
     for bad in (0.0, -0.1, 1.5, float("nan"), 1e-300, None):  # 1e-300: 1e300 thresholds
         with pytest.raises(ValueError, match="step"):
             connectivity_error(gt, gt, step=bad)
-    with pytest.raises(ValueError, match="theta"):
-        connectivity_error(gt, gt, theta=float("inf"))
+    # Options are checked as every method's are: numbers only (not True, not "0.1").
+    for bad in (float("inf"), -0.1, True, "0.15", None):
+        with pytest.raises(ValueError, match="theta"):
+            connectivity_error(gt, gt, theta=bad)
+    for bad in (True, "0.1"):
+        with pytest.raises(ValueError, match="step"):
+            connectivity_error(gt, gt, step=bad)
+    assert connectivity_error(gt, gt, theta=0) == 0.0
 
 
 def test_thresholds_are_exact_decimals():
