@@ -10,7 +10,8 @@ import pytest
 import scipy.sparse
 from reference import dense_matting_laplacian
 
-from matting.laplacian import matting_laplacian
+from matting.laplacian import matting_laplacian, matting_laplacian_system
+from matting.linalg import split_system
 from matting.trimap import windows_touching
 
 # --------------------------------------------------------------------------------------------
@@ -208,6 +209,60 @@ def test_rows_of_unknown_pixels_equal_the_full_laplacian(rng, radius):
     far[: 2 + 2 * radius, : 3 + 2 * radius] = False
     far[5 - 2 * radius : 9 + 2 * radius, 6 - 2 * radius : 12 + 2 * radius] = False
     assert masked[np.flatnonzero(far)].nnz == 0
+
+
+@pytest.mark.parametrize("radius", [1, 2])
+def test_system_equals_the_split_laplacian_bit_for_bit(rng, radius):
+    image = rng.random((17, 21, 3))
+    free = rng.random((17, 21)) < 0.3  # scattered free pixels, some on the border
+    free[0, 0] = free[-1, -1] = True
+    fixed = rng.random((17, 21))  # fractional fixed values, as a tile's boundary ring
+    fixed[free] = np.nan  # never read
+    image_before, free_before, fixed_before = image.copy(), free.copy(), fixed.copy()
+    system, right_hand_side = matting_laplacian_system(image, free, fixed, radius=radius)
+    laplacian = matting_laplacian(image, radius=radius, window_mask=windows_touching(free, radius))
+    expected, expected_rhs = split_system(
+        laplacian, np.flatnonzero(free), np.nan_to_num(fixed).ravel()
+    )
+    assert_canonical_csr(system, free.sum())
+    np.testing.assert_array_equal(system.indptr, expected.indptr)
+    np.testing.assert_array_equal(system.indices, expected.indices)
+    np.testing.assert_array_equal(system.data, expected.data)
+    np.testing.assert_array_equal(right_hand_side, expected_rhs)
+    # The same system as from the whole Laplacian (every window), to rounding.
+    whole, whole_rhs = split_system(
+        matting_laplacian(image, radius=radius), np.flatnonzero(free), np.nan_to_num(fixed).ravel()
+    )
+    np.testing.assert_allclose(system.toarray(), whole.toarray(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(right_hand_side, whole_rhs, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(image, image_before)
+    np.testing.assert_array_equal(free, free_before)
+    np.testing.assert_array_equal(fixed, fixed_before)
+
+
+def test_system_with_no_free_pixel_is_empty(rng):
+    system, right_hand_side = matting_laplacian_system(
+        rng.random((5, 6, 3)), np.zeros((5, 6), bool), np.zeros((5, 6))
+    )
+    assert system.shape == (0, 0) and right_hand_side.shape == (0,)
+
+
+def test_system_arguments_are_checked(rng):
+    image = rng.random((6, 7, 3))
+    free = np.zeros((6, 7), bool)
+    free[2:4, 2:5] = True
+    with pytest.raises(ValueError, match="free must be a boolean"):
+        matting_laplacian_system(image, free.astype(int), np.zeros((6, 7)))
+    with pytest.raises(ValueError, match="free has shape"):
+        matting_laplacian_system(image, free[:5], np.zeros((6, 7)))
+    with pytest.raises(ValueError, match="fixed_values has shape"):
+        matting_laplacian_system(image, free, np.zeros((6, 6)))
+    fixed = np.zeros((6, 7))
+    fixed[0, 0] = np.inf
+    with pytest.raises(ValueError, match="fixed_values contains NaN"):
+        matting_laplacian_system(image, free, fixed)
+    with pytest.raises(ValueError, match="eps"):
+        matting_laplacian_system(image, free, np.zeros((6, 7)), eps=-1.0)
 
 
 def test_memory_follows_the_active_windows(rng):

@@ -1,7 +1,8 @@
 """Sparse affinity matrices (matting Laplacians) that matting methods build on.
 
 closed_form
-    The matting Laplacian of Levin, Lischinski and Weiss (TPAMI 2008).
+    The matting Laplacian of Levin, Lischinski and Weiss (TPAMI 2008), and the unknowns'
+    system it gives when some pixels are fixed.
 knn
     The KNN-matting Laplacian of Chen, Li and Tang (CVPR 2012).
 learning_based
@@ -16,7 +17,7 @@ information_flow
     intra-unknown, and their weighted sum with the matting Laplacian.
 """
 
-from matting.laplacian.closed_form import matting_laplacian
+from matting.laplacian.closed_form import matting_laplacian, matting_laplacian_system
 from matting.laplacian.information_flow import information_flow_laplacian
 from matting.laplacian.knn import knn_features, knn_laplacian
 from matting.laplacian.large_kernel import large_kernel_laplacian
@@ -31,5 +32,6 @@ __all__ = [
     "learning_based_laplacian",
     "lpp_colour_transform",
     "matting_laplacian",
+    "matting_laplacian_system",
     "random_walk_laplacian",
 ]

@@ -96,6 +96,55 @@ def compress_to_csr(values, touched, width, radius, indptr, indices):  # pragma:
         indptr[p + 1] = pos
 
 
+@njit(cache=True, nogil=True)
+def compress_to_system(
+    values, touched, width, radius, new_index, fixed_values, indptr, indices, right_hand_side
+):  # pragma: no cover - compiled
+    """Compact the rows of the free pixels of the rows x stencil buffer ``values`` in place
+    into the CSR data of ``A = M[free][:, free]``, and write ``b = -M[free][:, fixed] @
+    x_fixed`` into ``right_hand_side`` (see :func:`buffer_to_system`).
+
+    ``new_index`` maps a flat pixel index to its row of ``A`` (-1 for fixed pixels). Returns
+    the number of stored entries. As in :func:`compress_to_csr`, the write position never
+    overtakes the read position.
+    """
+    n_stencil = (4 * radius + 1) ** 2
+    n_free = indptr.shape[0] - 1
+    position = 0
+    next_row = 0
+    indptr[0] = 0
+    for t in range(touched.shape[0]):
+        pixel = touched[t]
+        row = new_index[pixel]
+        if row < 0:
+            continue
+        for empty in range(next_row, row):  # free pixels no active window touches
+            indptr[empty + 1] = position
+            right_hand_side[empty] = 0.0
+        slot = t * n_stencil
+        total = 0.0
+        for dy in range(-2 * radius, 2 * radius + 1):
+            for dx in range(-2 * radius, 2 * radius + 1):
+                v = values[slot]
+                slot += 1
+                if v != 0.0:
+                    column_pixel = pixel + dy * width + dx
+                    column = new_index[column_pixel]
+                    if column >= 0:
+                        values[position] = v
+                        indices[position] = column
+                        position += 1
+                    else:
+                        total -= v * fixed_values[column_pixel]
+        right_hand_side[row] = total
+        indptr[row + 1] = position
+        next_row = row + 1
+    for empty in range(next_row, n_free):
+        indptr[empty + 1] = position
+        right_hand_side[empty] = 0.0
+    return position
+
+
 def check_mask(mask, shape: tuple[int, int], name: str) -> np.ndarray:
     array = np.asarray(mask)
     if array.dtype != np.bool_:
@@ -188,3 +237,48 @@ def buffer_to_csr(values, touched, width: int, radius: int, n_pixels: int):
     # Built row by row in increasing column order, one entry per (row, column).
     matrix.has_canonical_format = True
     return matrix
+
+
+def buffer_to_system(values, touched, width: int, radius: int, free: np.ndarray, fixed_values):
+    """The unknowns' system of the matrix ``M`` in the rows x stencil buffer ``values``,
+    without building ``M``: ``A = M[free][:, free]`` (canonical CSR, free pixels in row-major
+    order) and ``b = -M[free][:, fixed] @ fixed_values[fixed]``, what
+    :func:`matting.linalg.split_system` gives from :func:`buffer_to_csr`'s matrix, bit for
+    bit. The buffer is compacted in place into ``A``'s data.
+
+    One pass instead of two (compaction, then the split) and never the whole matrix in
+    memory: on a 0.3 MP photograph 4-8 ms instead of 11-19 ms.
+
+    Parameters
+    ----------
+    free : ndarray of bool, HxW
+    fixed_values : ndarray of float64, HxW
+        Values of the fixed pixels (entries at free pixels are not read).
+    """
+    free_pixels = np.flatnonzero(free.ravel())
+    n_free = free_pixels.size
+    n_stencil = (4 * radius + 1) ** 2
+    new_index = np.full(free.size, -1, dtype=np.int64)
+    new_index[free_pixels] = np.arange(n_free)
+    index_dtype = np.int32 if max(values.size, n_free) < np.iinfo(np.int32).max else np.int64
+    # As in buffer_to_csr: an upper bound, shrunk in place; unwritten pages cost nothing.
+    indices = np.empty(min(values.size, n_free * n_stencil), dtype=index_dtype)
+    indptr = np.empty(n_free + 1, dtype=index_dtype)
+    right_hand_side = np.empty(n_free, dtype=np.float64)
+    nnz = compress_to_system(
+        values,
+        touched,
+        width,
+        radius,
+        new_index,
+        np.ascontiguousarray(fixed_values, dtype=np.float64).ravel(),
+        indptr,
+        indices,
+        right_hand_side,
+    )
+    values.resize(nnz, refcheck=False)
+    indices.resize(nnz, refcheck=False)
+    system = scipy.sparse.csr_matrix((values, indices, indptr), shape=(n_free, n_free), copy=False)
+    # Row by row, columns in stencil order, which is increasing pixel and so free index.
+    system.has_canonical_format = True
+    return system, right_hand_side

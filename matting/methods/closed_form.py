@@ -12,10 +12,10 @@ from scipy import ndimage
 
 from .._inputs import UNKNOWN, as_finite, as_integer, as_trimap, image_and_trimap
 from .._pyramid import affine_coefficients, affine_upsample, affine_upsample_window, downsample
-from ..laplacian import matting_laplacian
+from ..laplacian import matting_laplacian, matting_laplacian_system
 from ..laplacian._windows import check_window_fits
 from ..linalg import solve
-from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints, split_system
+from ..linalg.constraints import solve_soft_constraints
 from ..linalg.solve import _choose_solver, check_solver
 from ..trimap import windows_touching
 from ._outputs import method_outputs
@@ -50,7 +50,9 @@ _BYTES_PER_ENTRY = {
     # Since the full Laplacian is freed before the solve (2026-12-03, r = 1, 1-4 MP):
     # multigrid 19-29, ichol 38-49; the other figures are the earlier, larger ones. The
     # float32 multigrid cycle, whose finest level keeps its own copy of the matrix, added 3-4
-    # (27 and 31 at 5 MP, donkey and plasticbag, 2026-12-03 evening).
+    # (27 and 31 at 5 MP, donkey and plasticbag, 2026-12-03 evening). Since a trimap's
+    # system is built without the full Laplacian (2026-12-04) peaks are lower still (5 MP
+    # elephant 682 against 749 MB, 0.3 MP plasticbag 64 against 83 MB): these are upper bounds.
     "cg": 26.0,
     "jacobi": 26.0,
     "multigrid": 30.0,
@@ -255,26 +257,56 @@ def _check_memory(free, radius, solver, levels, tiling, soft, max_memory) -> Non
 
 
 def _solve_at_one_level(
-    image, constraints, radius, eps, solve_constraints, solver_options, initial_alpha=None
+    image, constraints, radius, eps, soft_solve, solver_options, initial_alpha=None
 ):
+    """Solve one level: ``soft_solve`` (:func:`solve_soft_constraints` with its options) for
+    scribbles, None for a trimap."""
     free = constraints == UNKNOWN
     if not free.any():
         return constraints.copy(), None
+    if soft_solve is None:
+        return _solve_free(image, constraints, free, radius, eps, solver_options, initial_alpha)
 
     def build_laplacian():
+        # Windows inside the scribbles are skipped, as in the authors' code.
         return matting_laplacian(
             image, radius=radius, eps=eps, window_mask=windows_touching(free, radius)
         )
 
-    # Passed as a builder so that the full Laplacian is freed once the unknowns' system is
-    # split from it: at 5 MP that lowers the peak memory by about a fifth.
-    return solve_constraints(
+    # Passed as a builder so that the caller holds no reference to the Laplacian, which the
+    # solve changes in place and frees as soon as it is done with it.
+    return soft_solve(
         build_laplacian,
         constraints,
         initial_alpha=initial_alpha,
         return_info=True,
         **solver_options,
     )
+
+
+def _solve_free(image, values, free, radius, eps, solver_options, initial_alpha=None):
+    """Minimise ``a^T L a`` over the ``free`` pixels, the others held at ``values``; return
+    ``values`` with the free pixels replaced by the solution, clipped to [0, 1], and the
+    solver's info. The unknowns' system is built directly (:func:`matting_laplacian_system`):
+    the whole Laplacian never exists, and memory follows the unknown region. The matting
+    Laplacian's overlapping windows link every free pixel to the fixed ones around the
+    region, so the system is positive definite without the search for isolated pixels that
+    :func:`matting.linalg.solve_hard_constraints` makes."""
+    system, right_hand_side = matting_laplacian_system(image, free, values, radius=radius, eps=eps)
+    index = np.flatnonzero(free)
+    pixel_rows, pixel_cols = np.divmod(index, free.shape[1])
+    solution, info = solve(
+        system,
+        right_hand_side,
+        x0=None if initial_alpha is None else initial_alpha.ravel()[index],
+        pixel_rows=pixel_rows,
+        pixel_cols=pixel_cols,
+        return_info=True,
+        **solver_options,
+    )
+    alpha = values.copy()
+    alpha.ravel()[index] = np.clip(solution, 0.0, 1.0)
+    return alpha, info
 
 
 def _downsample_constraints(constraints: np.ndarray) -> np.ndarray:
@@ -303,29 +335,10 @@ def _solve_tile(image, constraints, coefficients, rows, cols, radius, eps, solve
     values = np.where(known == UNKNOWN, guess, known)
     if not free.any():
         return values, None
-    laplacian = matting_laplacian(
-        np.ascontiguousarray(image[rows, cols]),
-        radius=radius,
-        eps=eps,
-        window_mask=windows_touching(free, radius),
+    # The fixed values may be fractional (the ring), which a trimap cannot express.
+    return _solve_free(
+        np.ascontiguousarray(image[rows, cols]), values, free, radius, eps, solver_options, guess
     )
-    index = np.flatnonzero(free)
-    # The fixed values may be fractional (the ring), which a trimap cannot express, so the
-    # system is split here rather than by solve_hard_constraints.
-    system, right_hand_side = split_system(laplacian, index, values.ravel())
-    del laplacian
-    pixel_rows, pixel_cols = np.divmod(index, free.shape[1])
-    solution, info = solve(
-        system,
-        right_hand_side,
-        x0=guess.ravel()[index],
-        pixel_rows=pixel_rows,
-        pixel_cols=pixel_cols,
-        return_info=True,
-        **solver_options,
-    )
-    values.ravel()[index] = np.clip(solution, 0.0, 1.0)
-    return values, info
 
 
 def _solve_tiled(image, constraints, coefficients, tiling, radius, eps, solver_options):
@@ -370,7 +383,7 @@ def _coarse_to_fine(
     confident_alpha,
     radius,
     eps,
-    solve_constraints,
+    soft_solve,
     solver_options,
     tiling=None,
 ):
@@ -378,7 +391,8 @@ def _coarse_to_fine(
     local affine model, fix the pixels it finds clearly foreground or background, and solve
     only for the rest at full size.
 
-    With ``tiling = (tile_size, overlap)`` (hard constraints only), a level whose unknown
+    ``soft_solve`` is :func:`solve_soft_constraints` with its options for scribbles, None
+    for a trimap. With ``tiling = (tile_size, overlap)`` (hard constraints only), a level whose unknown
     region spans more than one tile is solved tile by tile (:func:`_solve_tiled`), the tiles'
     boundary values carried up from the half-size solution (itself tiled when large); with
     ``levels == 1`` no pixel is fixed from the coarse solution.
@@ -396,9 +410,7 @@ def _coarse_to_fine(
         and (coarse_constraints == UNKNOWN).any()
     )
     if not (fix_confident or (tiles and large_enough)):
-        return _solve_at_one_level(
-            image, constraints, radius, eps, solve_constraints, solver_options
-        )
+        return _solve_at_one_level(image, constraints, radius, eps, soft_solve, solver_options)
     coarse_image = np.stack([downsample(image[:, :, c]) for c in range(3)], axis=2)
     coarse_alpha, _ = _coarse_to_fine(
         coarse_image,
@@ -407,7 +419,7 @@ def _coarse_to_fine(
         confident_alpha,
         radius,
         eps,
-        solve_constraints,
+        soft_solve,
         solver_options,
         tiling,
     )
@@ -421,7 +433,7 @@ def _coarse_to_fine(
         refined[newly_fixed] = np.round(guess[newly_fixed])
         if not tiles:
             return _solve_at_one_level(
-                image, refined, radius, eps, solve_constraints, solver_options, initial_alpha=guess
+                image, refined, radius, eps, soft_solve, solver_options, initial_alpha=guess
             )
         del guess
         constraints = refined
@@ -642,10 +654,10 @@ def closed_form(
     _check_memory(free, radius, solver, levels, tiling, trimap is None, max_memory)
     # The matting Laplacian's overlapping windows link every pixel to the constrained ones,
     # so the search for isolated pixels (10-20 ms at 0.3 MP, several per cent) is skipped.
-    if trimap is not None:
-        solve_constraints = partial(solve_hard_constraints, check_isolated=False)
-    else:
-        solve_constraints = partial(
+    # A trimap's unknowns' system is built directly (_solve_free).
+    soft_solve = None
+    if scribbles is not None:
+        soft_solve = partial(
             solve_soft_constraints,
             lambda_=lambda_,
             overwrite_laplacian=True,
@@ -659,7 +671,7 @@ def closed_form(
         confident_alpha,
         radius,
         eps,
-        solve_constraints,
+        soft_solve,
         solver_options,
         tiling,
     )

@@ -29,11 +29,9 @@ from numba import njit, prange
 from scipy import ndimage
 
 from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
-from ..laplacian import matting_laplacian
+from ..laplacian import matting_laplacian_system
 from ..linalg import solve
-from ..linalg.constraints import split_system
 from ..linalg.solve import check_solver
-from ..trimap import windows_touching
 
 __all__ = ["shared_sampling"]
 
@@ -782,8 +780,7 @@ def _laplacian_refinement(image, trimap, prior, confidence, lambda_, solver_opti
     pixels fixed, Gamma = diag(confidence) (the paper's high-quality variant, Sec. 5)."""
     unknown = trimap == UNKNOWN
     free = np.flatnonzero(unknown.ravel())
-    laplacian = matting_laplacian(image, radius=1, window_mask=windows_touching(unknown, 1))
-    system, right_hand_side = split_system(laplacian, free, trimap.ravel())
+    system, right_hand_side = matting_laplacian_system(image, unknown, trimap, radius=1)
     weights = lambda_ * confidence.ravel()[free]
     system = (system + scipy.sparse.diags(weights, format="csr")).tocsr()
     right_hand_side += weights * prior.ravel()[free]
