@@ -241,3 +241,15 @@ def test_coarse_to_fine_on_an_image_too_small_to_halve_solves_exactly():
         matting.closed_form(image, trimap, levels=0)
     with pytest.raises(ValueError, match="confident_alpha"):
         matting.closed_form(image, trimap, levels=2, confident_alpha=0.7)
+
+
+def test_scribbles_with_huge_lambda_give_the_trimap_answer():
+    # Every known pixel scribbled: as lambda grows, the soft solution tends to the hard one.
+    composite = synthetic_composite((40, 40), seed=1, band=4)
+    hard = matting.closed_form(composite.image, composite.trimap)
+    unknown = composite.trimap == 0.5
+    for lambda_ in (1e8, 1e20):
+        soft = matting.closed_form(
+            composite.image, scribbles=composite.trimap, lambda_=lambda_, solver="ichol"
+        )
+        assert np.abs(soft - hard)[unknown].max() < 1e-3

@@ -172,3 +172,14 @@ def test_a_colour_found_nowhere_else_is_reported_not_silently_zero():
             alpha = knn(image, trimap, constraints=constraints)
         np.testing.assert_array_equal(alpha[8:13, 10:14], 0.0)
         assert np.all(np.isfinite(alpha))
+
+
+def test_huge_lambda_gives_the_hard_constraint_answer():
+    # The soft system's right-hand side grows with lambda; stopping relative to it alone
+    # left every unknown pixel at 0 ("converged" after one iteration) from lambda 1e8 on.
+    composite = synthetic_composite((40, 40), seed=1, band=4)
+    hard = knn(composite.image, composite.trimap, constraints="hard")
+    unknown = composite.trimap == 0.5
+    for lambda_ in (1e8, 1e20):
+        soft = knn(composite.image, composite.trimap, lambda_=lambda_)
+        assert np.abs(soft - hard)[unknown].max() < 1e-3

@@ -230,3 +230,15 @@ def test_laplacian_bad_arguments_raise():
     for options in ({"radius": 3}, {"radius": -1}, {"eps": -1.0}, {"eps": "1e-7"}):
         with pytest.raises(ValueError):
             large_kernel_laplacian(image, **options)
+
+
+def test_huge_lambda_gives_the_hard_constraint_answer():
+    # As for KNN matting: from lambda 1e8 on the soft solve used to stop at once with every
+    # unknown pixel at 0.
+    composite = synthetic_composite((40, 40), seed=1, band=4)
+    hard = large_kernel(composite.image, composite.trimap, radius=2, constraints="hard")
+    unknown = composite.trimap == 0.5
+    for lambda_ in (1e8, 1e20):
+        soft = large_kernel(composite.image, composite.trimap, radius=2, lambda_=lambda_)
+        # Solved to sqrt(rtol) of the constraints' pull, not to rtol: Jacobi-CG's error.
+        assert np.abs(soft - hard)[unknown].max() < 5e-3

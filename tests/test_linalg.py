@@ -1002,3 +1002,29 @@ def test_nested_dissection_refuses_bad_input(arguments, message):
     options = dict(zip(("separator_width", "leaf_size"), rest))
     with pytest.raises(ValueError, match=message):
         nested_dissection(rows, cols, **options)
+
+
+def test_soft_constraint_rtol_bounds_the_tolerance_by_the_unbalanced_pull():
+    from matting.linalg.constraints import soft_constraint_rtol
+
+    # A 1-D chain pinned at both ends with weight w: b grows with w, the pull does not.
+    n = 12
+    laplacian = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n)).tolil()
+    laplacian[0, 0] = laplacian[-1, -1] = 1.0
+    pinned = np.zeros(n)
+    pinned[-1] = 1.0
+    for weight, expected_bound in ((100.0, False), (1e10, True)):
+        weights = np.zeros(n)
+        weights[[0, -1]] = weight
+        system = (laplacian + sp.diags(weights)).tocsr()
+        b = weights * pinned
+        pull = np.linalg.norm(b - system @ pinned)  # = |L p| = 1 (the row next to the pin)
+        rtol = soft_constraint_rtol(system, b, pinned, 1e-7)
+        if expected_bound:
+            assert rtol == pytest.approx(np.sqrt(1e-7) * pull / np.linalg.norm(b), rel=1e-12)
+            assert rtol < 1e-7
+        else:
+            assert rtol == 1e-7
+    assert soft_constraint_rtol(system, np.zeros(n), pinned, 1e-6) == 1e-6
+    with pytest.raises(ValueError, match="rtol"):
+        soft_constraint_rtol(system, b, pinned, "1e-7")

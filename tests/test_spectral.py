@@ -255,6 +255,8 @@ def test_plot_components_makes_a_grid():
         {"downscale": "half"},
         {"solver": "lobpcg"},
         {"rtol": -1.0},
+        {"rtol": 2.0},
+        {"rtol": "1e-6"},
         {"maxiter": 0},
         {"n_components": 2.5},
         {"seed": 1.5},

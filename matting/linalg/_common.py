@@ -8,6 +8,7 @@ solvers only read it.
 
 from __future__ import annotations
 
+import numbers
 import operator
 from dataclasses import dataclass, field
 
@@ -143,14 +144,12 @@ def as_vector(v, n: int, name: str) -> np.ndarray:
 
 
 def check_non_negative(value, name: str) -> float:
-    """Return ``value`` as a float, refusing negative or non-finite values."""
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(result) or result < 0.0:
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
-    return result
+    """Return ``value`` as a float, refusing negative or non-finite values, and booleans and
+    text (``"1e-7"``), as :func:`matting._inputs.as_finite` does for the methods' options."""
+    is_real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    if not (is_real and np.isfinite(value) and value >= 0.0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
 
 
 def check_rtol(rtol) -> float:

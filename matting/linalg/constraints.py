@@ -9,6 +9,7 @@ constrained ones are pulled towards their value with weight ``lambda_``,
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -16,10 +17,12 @@ import scipy.sparse
 from numba import njit, uint64
 
 from .._inputs import UNKNOWN, as_finite, as_trimap
-from ._common import IsolatedPixelsWarning, as_vector
+from ._common import IsolatedPixelsWarning, as_vector, check_rtol
+from ._kernels import dot
 
 __all__ = [
     "isolated_pixels",
+    "soft_constraint_rtol",
     "solve_hard_constraints",
     "solve_on_support",
     "solve_soft_constraints",
@@ -297,6 +300,44 @@ def solve_hard_constraints(
     return (alpha, info) if return_info else alpha
 
 
+def soft_constraint_rtol(system, right_hand_side, pinned, rtol) -> float:
+    """The relative tolerance at which to stop solving ``A a = b`` when ``A = L + W`` and
+    ``b = W p + c``, with ``W`` a non-negative diagonal data term (soft constraints, a prior)
+    pulling the pixels towards ``p``.
+
+    Stopping at ``|r| <= rtol |b|``, as for any system, means nothing once ``W`` is large:
+    ``|b|`` grows with ``W``, and the solver stops as soon as the pinned rows are right,
+    before the other pixels have moved (KNN matting with ``lambda_=1e8`` returned 0 on every
+    unknown pixel, "converged" after one iteration). So the tolerance is also bounded by
+    ``sqrt(rtol)`` times ``|b - A p|``, the part of ``b`` that the pinned values do not
+    balance (their pull on the other pixels): whatever the weight, the other pixels are
+    resolved to at least half the digits asked for. With the methods' default weight
+    (``lambda_=100``) the first bound is the tighter one, by a factor of 40-60 on KNN
+    matting's systems of 0.3 MP photographs, so defaults are unchanged.
+
+    Parameters
+    ----------
+    system : sparse matrix or LinearOperator, n x n
+    right_hand_side, pinned : ndarray, float64, length n
+        ``b`` and ``p`` (0 where no data term pulls).
+    rtol : float
+        The relative tolerance asked for.
+
+    Returns
+    -------
+    float
+        At most ``rtol``.
+    """
+    rtol = check_rtol(rtol)
+    # Numba's dot, not numpy.linalg.norm: see run_cg.
+    norm = math.sqrt(dot(right_hand_side, right_hand_side))
+    unbalanced = right_hand_side - np.ravel(system @ pinned)
+    pull = math.sqrt(dot(unbalanced, unbalanced))
+    if norm == 0.0 or pull == 0.0:
+        return rtol
+    return min(rtol, math.sqrt(rtol) * pull / norm)
+
+
 def solve_soft_constraints(
     laplacian,
     constraints: np.ndarray,
@@ -372,9 +413,14 @@ def solve_soft_constraints(
         # lambda_ dominates the constrained rows: Jacobi there, incomplete Cholesky on the
         # rest (block diagonal), which costs far less and needs only a few more iterations.
         options["options"] = {"diagonal_rows": constrained > 0, **(options.get("options") or {})}
+    pinned = constrained * values
+    right_hand_side = lambda_ * pinned
+    options["rtol"] = soft_constraint_rtol(
+        system, right_hand_side, pinned, options.get("rtol", 1e-7)
+    )
     result = solve(
         system,
-        lambda_ * constrained * values,
+        right_hand_side,
         x0=x0,
         pixel_rows=pixel_rows,
         pixel_cols=pixel_cols,
@@ -463,9 +509,14 @@ def solve_on_support(
     if not _add_to_stored_diagonal(matrix.indptr, matrix.indices, matrix.data, extra):
         matrix = (matrix + scipy.sparse.diags(extra, format="csr")).tocsr()
     rows, cols = np.divmod(support, trimap.shape[1])
+    support_rhs = coupling + right_hand_side[support]
+    weighted = extra > 0
+    pinned = np.zeros(support.size)
+    pinned[weighted] = right_hand_side[support][weighted] / extra[weighted]
+    options["rtol"] = soft_constraint_rtol(matrix, support_rhs, pinned, options.get("rtol", 1e-7))
     result = solve(
         matrix,
-        coupling + right_hand_side[support],
+        support_rhs,
         x0=None if x0 is None else x0[support],
         pixel_rows=rows,
         pixel_cols=cols,

@@ -8,6 +8,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
 from ..laplacian.large_kernel import DEFAULT_RADIUS, large_kernel_laplacian
 from ..linalg import JacobiPreconditioner, cg
+from ..linalg.constraints import soft_constraint_rtol
 from ..trimap import unknown_bounding_box
 from ._outputs import method_outputs
 
@@ -196,6 +197,8 @@ def large_kernel(
     elif constraints == "soft":
         laplacian = large_kernel_laplacian(image, radius=radius, eps=eps)
         system, right_hand_side, diagonal = _soft_system(laplacian, trimap, float(lambda_))
+        pinned = np.where(unknown, 0.0, trimap).ravel()
+        rtol = soft_constraint_rtol(system, right_hand_side, pinned, rtol)
         solution, info = _solve(system, right_hand_side, diagonal, solver, rtol, maxiter)
         alpha = np.clip(solution, 0.0, 1.0).reshape(trimap.shape)
         # Soft constraints leave known pixels near, not at, their values.

@@ -38,6 +38,7 @@ from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap
 from .._pyramid import affine_upsample
 from ..laplacian import matting_laplacian
 from ..linalg import ConvergenceWarning, nested_dissection
+from ..linalg._common import check_rtol
 from ..trimap import windows_touching
 
 __all__ = ["SpectralInfo", "spectral", "spectral_components"]
@@ -430,7 +431,7 @@ def _components_with_info(
     n_eigenvectors, n_components, sparsity, n_iterations = _check_component_options(
         n_eigenvectors, n_components, sparsity, n_iterations, solver
     )
-    rtol = as_finite(rtol, "rtol", positive=False)
+    rtol = check_rtol(rtol)
     seed = as_integer(seed, "seed", 0)
     if maxiter is not None:
         maxiter = as_integer(maxiter, "maxiter", 1)
