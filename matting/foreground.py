@@ -19,13 +19,17 @@ import numpy as np
 import scipy.sparse
 from numba import njit
 
-from matting._inputs import as_alpha, as_image, check_same_shape
+from matting._inputs import as_alpha, as_finite, as_image, as_integer, check_same_shape
 from matting.linalg import cg, ichol
 
 __all__ = ["METHODS", "estimate_foreground"]
 
 #: The values ``estimate_foreground(method=...)`` accepts.
 METHODS = ("multilevel", "closed_form")
+
+
+#: Range accepted for the multilevel method's epsilon (see _estimate_multilevel).
+EPSILON_LIMITS = (1e-10, 1e10)
 
 
 def estimate_foreground(
@@ -57,7 +61,8 @@ def estimate_foreground(
         Section 7, faithful to the authors' ``solveFB``; slower, the TPAMI reference.
     epsilon : float
         ``"multilevel"`` only: the regulariser epsilon of Germer et al. (paper default
-        5e-3), a uniform smoothness weight between 4-neighbours.
+        5e-3), a uniform smoothness weight between 4-neighbours; in [1e-10, 1e10] (below,
+        the per-pixel solutions are lost to rounding).
     omega : float
         ``"multilevel"`` only: the weight omega of the alpha-gradient term of the smoothness
         (paper default 0.1): neighbours whose alpha differs are smoothed more.
@@ -339,18 +344,14 @@ def _estimate_multilevel(
     n_big_iterations: int,
     small_size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    if not (np.isfinite(epsilon) and epsilon > 0.0):
-        # epsilon > 0 keeps every per-pixel 2x2 system invertible.
-        raise ValueError(f"epsilon must be positive, got {epsilon!r}")
-    if not (np.isfinite(omega) and omega >= 0.0):
-        raise ValueError(f"omega must be non-negative, got {omega!r}")
-    for name, value in (
-        ("n_small_iterations", n_small_iterations),
-        ("n_big_iterations", n_big_iterations),
-        ("small_size", small_size),
-    ):
-        if int(value) != value or value < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    # epsilon > 0 keeps every per-pixel 2x2 system invertible; below EPSILON_LIMITS[0] its
+    # solution, a difference of O(1) terms that leaves O(epsilon), loses its digits to
+    # rounding (at 1e-17 the determinant itself rounded to zero).
+    epsilon = as_finite(epsilon, "epsilon", limits=EPSILON_LIMITS)
+    omega = as_finite(omega, "omega", positive=False)
+    n_small_iterations = as_integer(n_small_iterations, "n_small_iterations", 0)
+    n_big_iterations = as_integer(n_big_iterations, "n_big_iterations", 0)
+    small_size = as_integer(small_size, "small_size", 0)
 
     height, width = alpha.shape
     # Starting colours: the means of the clearly opaque and clearly transparent pixels; if a
@@ -430,9 +431,8 @@ def _multilevel_kernel(
                     a = level_alpha[y, x]
                     # Normal equations of the pixel's cost in (F_i, B_i):
                     # [[a^2 + S, a(1-a)], [a(1-a), (1-a)^2 + S]], S = sum of neighbour weights.
-                    m00 = a * a
                     m01 = a * (1.0 - a)
-                    m11 = (1.0 - a) * (1.0 - a)
+                    total = 0.0  # S
                     for c in range(depth):
                         rhs_f[c] = a * level_image[y, x, c]
                         rhs_b[c] = (1.0 - a) * level_image[y, x, c]
@@ -442,12 +442,14 @@ def _multilevel_kernel(
                         ny = min(h - 1, max(0, y + dy[k]))
                         nx = min(w - 1, max(0, x + dx[k]))
                         weight = epsilon + omega * abs(a - level_alpha[ny, nx])
-                        m00 += weight
-                        m11 += weight
+                        total += weight
                         for c in range(depth):
                             rhs_f[c] += weight * foreground[ny, nx, c]
                             rhs_b[c] += weight * background[ny, nx, c]
-                    inv_det = 1.0 / (m00 * m11 - m01 * m01)
+                    m00 = a * a + total
+                    m11 = (1.0 - a) * (1.0 - a) + total
+                    # m00 m11 - m01^2 without its cancellation: S (a^2 + (1-a)^2) + S^2 >= 0.
+                    inv_det = 1.0 / (total * (a * a + (1.0 - a) * (1.0 - a)) + total * total)
                     for c in range(depth):
                         f = inv_det * (m11 * rhs_f[c] - m01 * rhs_b[c])
                         b = inv_det * (m00 * rhs_b[c] - m01 * rhs_f[c])

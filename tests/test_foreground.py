@@ -289,8 +289,13 @@ def test_bad_inputs_raise_value_error():
         estimate_foreground(image * 255.0, alpha)
     with pytest.raises(ValueError, match="image"):
         estimate_foreground(image[..., :2], alpha)
-    with pytest.raises(ValueError, match="epsilon"):
-        estimate_foreground(image, alpha, epsilon=0.0)
+    # 1e-17 used to round the 2x2 determinant to zero (ZeroDivisionError inside Numba).
+    for bad in (0.0, 1e-17, 1e300, "x", True):
+        with pytest.raises(ValueError, match="epsilon"):
+            estimate_foreground(image, alpha, epsilon=bad)
+    for bad in (True, 2**40):
+        with pytest.raises(ValueError, match="n_small_iterations"):
+            estimate_foreground(image, alpha, n_small_iterations=bad)
     with pytest.raises(ValueError, match="omega"):
         estimate_foreground(image, alpha, omega=-1.0)
     with pytest.raises(ValueError, match="n_big_iterations"):
@@ -317,3 +322,15 @@ def test_multilevel_recovers_flat_colours_across_a_wide_ramp():
     foreground, background = estimate_foreground(image, alpha, method="multilevel")
     assert np.abs(foreground - fg)[alpha > 0.1].max() < 1e-3
     assert np.abs(background - bg)[alpha < 0.9].max() < 1e-3
+
+
+def test_smallest_epsilon_gives_the_exact_layers_of_a_flat_image():
+    # alpha 0.5 over one colour C: F = B = C costs nothing, and it is also the starting
+    # guess (the image mean), so every per-pixel solve must return it, at the smallest
+    # epsilon accepted too (the determinant of its 2x2 system is then about 1e-9).
+    colour = np.array([0.2, 0.6, 0.9])
+    image = np.broadcast_to(colour, (12, 14, 3)).copy()
+    foreground, background = estimate_foreground(image, np.full((12, 14), 0.5), epsilon=1e-10)
+    # To about 1e-7: the solution is a difference of O(1) terms that leaves O(epsilon).
+    np.testing.assert_allclose(foreground, image, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(background, image, rtol=0, atol=1e-6)
