@@ -1028,3 +1028,11 @@ def test_soft_constraint_rtol_bounds_the_tolerance_by_the_unbalanced_pull():
     assert soft_constraint_rtol(system, np.zeros(n), pinned, 1e-6) == 1e-6
     with pytest.raises(ValueError, match="rtol"):
         soft_constraint_rtol(system, b, pinned, "1e-7")
+
+
+def test_a_huge_maxiter_costs_no_memory_up_front():
+    # The residual history used to be allocated for maxiter + 1 entries (7 PiB here).
+    A = sp.diags([-1.0, 2.1, -1.0], [-1, 0, 1], shape=(30, 30)).tocsr()
+    x, info = cg(A, np.ones(30), maxiter=10**15, return_info=True)
+    assert info.converged and len(info.residuals) == info.iterations + 1
+    np.testing.assert_allclose(A @ x, np.ones(30), atol=1e-5)

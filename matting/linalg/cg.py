@@ -177,8 +177,11 @@ def run_cg(matrix, b, M, x0, rtol, maxiter, callback, stacklevel=3):
         x[:] = 0.0
         return x, SolveInfo(0, np.zeros(1), True, name, 0.0, time.perf_counter() - start)
 
-    history = np.empty(maxiter + 1)
+    # A list, not an array of maxiter + 1: maxiter may be far above the iterations run
+    # (2**31 - 1 would ask for 16 GiB up front).
+    history = []
     iterations, status = _pcg(matrix, b, x, apply, rtol * normb, maxiter, history, callback)
+    history = np.array(history)
     seconds = time.perf_counter() - start
 
     residuals = history[: iterations + 1] / normb
@@ -254,7 +257,7 @@ def _pcg(matrix, b, x, apply, tol, maxiter, history, callback):
         return dot(r, z)
 
     rr = dot(r, r)
-    history[0] = np.sqrt(rr)
+    history.append(math.sqrt(rr))  # one entry per iteration, the start's first
     if history[0] <= tol:
         return 0, _CONVERGED
     rz = precondition()
@@ -273,13 +276,13 @@ def _pcg(matrix, b, x, apply, tol, maxiter, history, callback):
         alpha = rz / pq
         rr = cg_update(x, r, p, q, alpha)
         iterations += 1
-        history[iterations] = np.sqrt(rr)
+        history.append(math.sqrt(rr))
         if callback is not None:
             callback(x_view)
         if history[iterations] <= tol:
             matvec(x, q)
             np.subtract(b, q, out=r)
-            history[iterations] = np.sqrt(dot(r, r))
+            history[iterations] = math.sqrt(dot(r, r))
             if history[iterations] <= tol:
                 status = _CONVERGED
                 break
