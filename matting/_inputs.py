@@ -237,6 +237,15 @@ def image_and_trimap(image, trimap, *, trimap_name: str = "trimap"):
     return image, trimap
 
 
+def check_switches(**switches) -> None:
+    """ValueError unless every keyword's value is True or False: a switch given as text
+    (``return_info="no"``) or a number would otherwise count as true, silently."""
+    for name, value in switches.items():
+        is_switch = isinstance(value, (bool, np.bool_))
+        if not is_switch:
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
 #: ``limits`` of :func:`as_finite` for a scale (a sigma) whose square and inverse square the
 #: method computes: both stay finite and nonzero in float64.
 SCALE_LIMITS = (1e-100, 1e100)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from . import metrics
-from ._inputs import as_alpha, image_and_trimap
+from ._inputs import as_alpha, check_switches, image_and_trimap
 from .methods import METHODS, get_method
 
 __all__ = ["ComparisonTable", "compare"]
@@ -137,6 +137,7 @@ def compare(
     >>> table = matting.compare(image, trimap, ["closed_form", "knn"], gt=true_alpha)
     >>> print(table)  # doctest: +SKIP
     """
+    check_switches(return_alpha=return_alpha)
     image, trimap = image_and_trimap(image, trimap)
     if gt is not None:
         gt = as_alpha(gt, trimap.shape, name="gt")

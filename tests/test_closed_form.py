@@ -125,6 +125,11 @@ def test_bad_arguments_raise_clear_errors():
     # an absurd amount of memory.
     with pytest.raises(ValueError, match="a window of radius 1000000 needs"):
         matting.closed_form(image, trimap, radius=10**6)
+    # Options the trimap path does not use are still checked, not silently accepted.
+    with pytest.raises(ValueError, match="lambda_"):
+        matting.closed_form(image, trimap, lambda_=float("nan"))
+    with pytest.raises(ValueError, match="tile_overlap"):
+        matting.closed_form(image, trimap, tile_overlap=-1)
 
 
 def test_constraint_helpers_normalise_trimaps_and_check_the_laplacian():

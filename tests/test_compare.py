@@ -114,3 +114,8 @@ def test_get_method_accepts_names_and_callables():
         return trimap
 
     assert get_method(mine) == ("mine", mine)
+
+
+def test_return_alpha_must_be_a_switch(small):
+    with pytest.raises(ValueError, match="return_alpha must be True or False"):
+        compare(small.image, small.trimap, ["closed_form"], return_alpha="no")

@@ -1,9 +1,12 @@
+import inspect
+
 import hypothesis.strategies as st
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis.extra.numpy import arrays
 
+import matting
 from matting._inputs import as_alpha, as_color, as_image, as_trimap, image_and_trimap
 
 
@@ -202,3 +205,24 @@ def test_values_just_above_one_are_printed_as_such():
     image[0, 0, 0] = 1.000001
     with pytest.raises(ValueError, match=r"1\.000001\]; expected values in \[0, 1\]$"):
         as_image(image)
+
+
+def _switches(function):
+    parameters = inspect.signature(function).parameters
+    return [name for name, parameter in parameters.items() if isinstance(parameter.default, bool)]
+
+
+@pytest.mark.parametrize("name", sorted(matting.METHODS))
+def test_every_switch_refuses_text_and_numbers(name):
+    # "no" is a non-empty string, so it used to count as True: closed_form(...,
+    # return_foreground="no") returned three arrays.
+    image = np.random.default_rng(0).random((12, 12, 3))
+    trimap = np.full((12, 12), 0.5)
+    trimap[:, :3], trimap[:, -3:] = 0.0, 1.0
+    function = matting.METHODS[name].function
+    switches = _switches(function)
+    assert switches
+    for switch in switches:
+        for bad in ("no", 1, None):
+            with pytest.raises(ValueError, match=f"{switch} must be True or False"):
+                function(image, trimap, **{switch: bad})

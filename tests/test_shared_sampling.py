@@ -494,6 +494,9 @@ def test_options_change_the_result():
         {"sharing_radius": -2},
         {"lambda_": 0.0},
         {"solver": "magic"},
+        # Checked even without refine=True, which alone uses them.
+        {"rtol": float("nan")},
+        {"maxiter": -1},
     ],
 )
 def test_bad_arguments_raise(options):

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 from scipy import ndimage
 
-from .._inputs import SCALE_LIMITS, UNKNOWN, as_finite, as_integer, image_and_trimap
+from .._inputs import SCALE_LIMITS, UNKNOWN, as_finite, as_integer, check_switches, image_and_trimap
 
 __all__ = ["bayesian"]
 
@@ -671,6 +671,7 @@ def bayesian(
     >>> round(matting.metrics.sad(alpha, true_alpha, trimap), 1) < 2
     True
     """
+    check_switches(return_foreground=return_foreground, progress=progress)
     image, trimap = image_and_trimap(image, trimap)
     _check_options(window, sigma, min_samples, sigma_c, max_iterations, min_likelihood_change)
 

@@ -10,7 +10,7 @@ from functools import partial
 import numpy as np
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, as_finite, as_integer, as_trimap, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_integer, as_trimap, check_switches, image_and_trimap
 from .._pyramid import affine_coefficients, affine_upsample, affine_upsample_window, downsample
 from ..laplacian import matting_laplacian, matting_laplacian_system
 from ..laplacian._windows import check_window_fits
@@ -442,11 +442,12 @@ def _coarse_to_fine(
 
 
 def _check_tiling(tile_size, tile_overlap, soft: bool):
+    tile_overlap = as_integer(tile_overlap, "tile_overlap", 0)  # checked even when unused
     if tile_size is None:
         return None
     if soft:
         raise ValueError("tile_size works with trimap= (hard constraints), not scribbles=")
-    return as_integer(tile_size, "tile_size", 16), as_integer(tile_overlap, "tile_overlap", 0)
+    return as_integer(tile_size, "tile_size", 16), tile_overlap
 
 
 def _check_options(solver, levels, radius) -> tuple[int, int]:
@@ -632,6 +633,7 @@ def closed_form(
     >>> round(matting.metrics.sad(alpha, true_alpha, trimap), 1) < 10
     True
     """
+    check_switches(return_foreground=return_foreground, return_info=return_info)
     if (trimap is None) == (scribbles is None):
         raise ValueError(
             "give exactly one of trimap= (hard constraints) or scribbles= (soft constraints)"
@@ -641,6 +643,7 @@ def closed_form(
         image, trimap if trimap is not None else scribbles, trimap_name=constraint_name
     )
     levels, radius = _check_options(solver, levels, radius)  # the memory estimate reads them
+    lambda_ = as_finite(lambda_, "lambda_")  # checked even with a trimap, which ignores it
     if not as_finite(confident_alpha, "confident_alpha", positive=False) < 0.5:
         raise ValueError(f"confident_alpha must be in [0, 0.5), got {confident_alpha!r}")
     free = constraints == UNKNOWN

@@ -6,7 +6,15 @@ import numpy as np
 from numba import njit, prange
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap, image_and_trimap
+from .._inputs import (
+    UNKNOWN,
+    as_finite,
+    as_image,
+    as_integer,
+    as_trimap,
+    check_switches,
+    image_and_trimap,
+)
 from ..laplacian.information_flow import (
     _neighbours_among,
     information_flow_laplacian,
@@ -228,6 +236,13 @@ def information_flow(
     >>> alpha.shape == trimap.shape
     True
     """
+    check_switches(
+        trim_edges=trim_edges,
+        trim_patches=trim_patches,
+        post_trim=post_trim,
+        return_foreground=return_foreground,
+        return_info=return_info,
+    )
     image, trimap = image_and_trimap(image, trimap)
     lambda_ = as_finite(lambda_, "lambda_", positive=False)
     if lambda_ == 0:

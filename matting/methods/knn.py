@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._inputs import UNKNOWN, as_finite, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, check_switches, image_and_trimap
 from ..laplacian.knn import knn_laplacian
 from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints
 
@@ -124,6 +124,7 @@ def knn(
     >>> alpha.shape == trimap.shape
     True
     """
+    check_switches(return_info=return_info)
     image, trimap = image_and_trimap(image, trimap)
     lambda_ = as_finite(lambda_, "lambda_")
     if constraints not in ("soft", "hard"):

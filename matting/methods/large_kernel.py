@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_integer, check_switches, image_and_trimap
 from ..laplacian.large_kernel import DEFAULT_RADIUS, large_kernel_laplacian
 from ..linalg import JacobiPreconditioner, cg
 from ..linalg.constraints import soft_constraint_rtol
@@ -175,6 +175,7 @@ def large_kernel(
     >>> alpha.shape == trimap.shape
     True
     """
+    check_switches(return_foreground=return_foreground, return_info=return_info)
     image, trimap = image_and_trimap(image, trimap)
     if not isinstance(solver, str) or solver not in SOLVERS:
         raise ValueError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_integer, check_switches, image_and_trimap
 from ..laplacian.learning_based import learning_based_laplacian
 from ..linalg.constraints import solve_hard_constraints, solve_on_support
 from ..trimap import windows_touching
@@ -114,6 +114,7 @@ def learning_based(
     >>> alpha.shape == trimap.shape
     True
     """
+    check_switches(return_foreground=return_foreground, return_info=return_info)
     image, trimap = image_and_trimap(image, trimap)
     radius = as_integer(radius, "radius")  # windows_touching reads it before the builder
     c = as_finite(c, "c")

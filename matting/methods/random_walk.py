@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._inputs import UNKNOWN, image_and_trimap
+from .._inputs import UNKNOWN, check_switches, image_and_trimap
 from ..laplacian.random_walk import DEFAULT_SIGMA, random_walk_laplacian
 from ..linalg.constraints import solve_hard_constraints
 from ._outputs import method_outputs
@@ -140,6 +140,7 @@ def random_walk(
     >>> alpha.shape == trimap.shape
     True
     """
+    check_switches(return_foreground=return_foreground, return_info=return_info)
     image, trimap = image_and_trimap(image, trimap)
     unknown = trimap == UNKNOWN
     # Only the unknown pixels' rows enter L_UU a_U = -L_UK a_K. Built even without unknown

@@ -28,9 +28,10 @@ import scipy.sparse
 from numba import njit, prange
 from scipy import ndimage
 
-from .._inputs import UNKNOWN, as_finite, as_integer, image_and_trimap
+from .._inputs import UNKNOWN, as_finite, as_integer, check_switches, image_and_trimap
 from ..laplacian import matting_laplacian_system
 from ..linalg import solve
+from ..linalg._common import check_maxiter, check_rtol
 from ..linalg.solve import check_solver
 
 __all__ = ["shared_sampling"]
@@ -956,6 +957,7 @@ def shared_sampling(
     >>> alpha.shape == confidence.shape == trimap.shape
     True
     """
+    check_switches(return_foreground=return_foreground, refine=refine, return_info=return_info)
     image, trimap = image_and_trimap(image, trimap)
     # Radii beyond the image's diagonal reach no further pixel; capping them changes nothing
     # but the size of the offset tables.
@@ -967,7 +969,10 @@ def shared_sampling(
         expansion_threshold, "expansion_threshold", positive=False, limits=(0.0, 1e100)
     )
     lambda_ = as_finite(lambda_, "lambda_")
+    # The refinement's options are checked even without refine=True, which ignores them.
     check_solver(solver)
+    rtol = check_rtol(rtol)
+    maxiter = None if maxiter is None else check_maxiter(maxiter, 1)
 
     alpha, pixels, fg, bg, pixel_confidence = _sampling_matte(
         image, trimap, expansion_radius, expansion_threshold, n_rays, sharing_radius

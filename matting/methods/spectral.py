@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, splu
 
-from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap
+from .._inputs import UNKNOWN, as_finite, as_image, as_integer, as_trimap, check_switches
 
 # The local affine upsampling of closed-form's coarse-to-fine solver, reused as is (the lead
 # engineer may move it to a shared module).
@@ -606,6 +606,7 @@ def spectral_components(
     >>> components.shape[:2], bool(abs(components.sum(axis=2) - 1).max() < 1e-9)
     ((75, 100), True)
     """
+    check_switches(return_info=return_info)
     _, components, info = _components_with_info(
         image,
         n_eigenvectors=n_eigenvectors,
@@ -884,6 +885,7 @@ def spectral(
     >>> alpha.shape
     (150, 200)
     """
+    check_switches(return_foreground=return_foreground, return_info=return_info)
     if trimap is not None and scribbles is not None:
         raise ValueError("give at most one of trimap= (hard) and scribbles= (soft constraints)")
     lambda_ = as_finite(lambda_, "lambda_")
