@@ -21,6 +21,7 @@ alpha
 from __future__ import annotations
 
 import numbers
+import os
 
 import numpy as np
 
@@ -44,7 +45,16 @@ _INTEGER_SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 def _as_array(value, name: str) -> np.ndarray:
     if value is None:
         raise ValueError(f"{name} is required, got None")
-    array = np.asarray(value)
+    is_path = isinstance(value, (str, bytes, os.PathLike))
+    if is_path:
+        raise ValueError(
+            f"{name} is a file name ({value!r}), not an array: read it first, e.g. with "
+            "matting.read_image, matting.read_trimap or matting.read_alpha"
+        )
+    try:
+        array = np.asarray(value)
+    except ValueError:  # a ragged nested list
+        raise ValueError(f"{name} must be an array of numbers; rows of unequal length?") from None
     if array.dtype == object:
         raise ValueError(f"{name} must be a numeric array, got an array of Python objects")
     if array.size == 0:

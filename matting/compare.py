@@ -163,7 +163,10 @@ def compare(
     for name, function in selected:
         method_options = {**accepted_options(function, options), **per_method.get(name, {})}
         start = time.perf_counter()
-        alpha = np.asarray(function(image, trimap, **method_options), dtype=np.float64)
+        # Checked with or without gt=: a method of the user's own may return anything.
+        alpha = as_alpha(
+            function(image, trimap, **method_options), trimap.shape, name=f"{name}'s alpha"
+        )
         seconds = time.perf_counter() - start
         row = {"method": name, "seconds": seconds}
         row.update(_scores(alpha, gt, trimap))

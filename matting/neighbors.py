@@ -32,6 +32,8 @@ with median splits).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from numba import njit, prange
 from scipy.spatial import cKDTree
@@ -150,6 +152,13 @@ def knn_query(
         )
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    # cKDTree's rule (checked here for both backends): -1 for all cores, else a positive count.
+    if (
+        isinstance(workers, bool)
+        or not isinstance(workers, numbers.Integral)
+        or not (workers == -1 or workers >= 1)
+    ):
+        raise ValueError(f"workers must be -1 (all cores) or a positive integer, got {workers!r}")
     query_k = k + 1 if exclude_self else k
     m = n if queries is None else queries.shape[0]
     if backend == "numba":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from ._inputs import UNKNOWN, as_alpha, as_finite, as_image, as_trimap
+from ._inputs import UNKNOWN, as_alpha, as_finite, as_image, as_integer, as_trimap
 
 __all__ = [
     "scribbles_from_image",
@@ -184,8 +184,7 @@ def unknown_bounding_box(trimap, margin: int = 0) -> tuple[slice, slice] | None:
     -------
     (rows, cols) : tuple of slice, or None when there is no unknown pixel.
     """
-    if margin < 0:
-        raise ValueError(f"margin must be >= 0, got {margin}")
+    margin = as_integer(margin, "margin", 0)
     unknown = unknown_mask(trimap)
     rows = np.flatnonzero(unknown.any(axis=1))
     if rows.size == 0:

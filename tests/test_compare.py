@@ -119,3 +119,15 @@ def test_get_method_accepts_names_and_callables():
 def test_return_alpha_must_be_a_switch(small):
     with pytest.raises(ValueError, match="return_alpha must be True or False"):
         compare(small.image, small.trimap, ["closed_form"], return_alpha="no")
+
+
+def test_a_method_returning_a_bad_alpha_is_refused_without_gt_too(small):
+    def broken(image, trimap):
+        return np.full(trimap.shape, np.nan)
+
+    def wrong_shape(image, trimap):
+        return np.zeros((3, 3))
+
+    for method in (broken, wrong_shape):
+        with pytest.raises(ValueError, match="alpha"):
+            compare(small.image, small.trimap, [method])

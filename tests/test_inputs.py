@@ -52,6 +52,8 @@ def test_image_is_never_the_callers_array():
         (np.full((4, 4, 3), 200, np.int64), "uint8"),
         (np.full((4, 4, 3), 1 + 1j), "dtype"),
         (None, "required"),
+        ("photo.png", "file name .*read_image"),
+        ([[0.1, 0.2], [0.3]], "unequal length"),
     ],
 )
 def test_bad_images_raise_value_error(bad, message):

@@ -1036,3 +1036,16 @@ def test_a_huge_maxiter_costs_no_memory_up_front():
     x, info = cg(A, np.ones(30), maxiter=10**15, return_info=True)
     assert info.converged and len(info.residuals) == info.iterations + 1
     np.testing.assert_allclose(A @ x, np.ones(30), atol=1e-5)
+
+
+def test_solve_on_support_with_no_data_term():
+    # A zero diagonal anchors nothing: every pixel is isolated (warned, set to 0) and
+    # nothing is left to solve; a negative one is refused, naming it.
+    trimap = np.full((5, 6), 0.5)
+    trimap[:, 0], trimap[:, -1] = 0.0, 1.0
+    laplacian = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(30, 30)).tocsr()
+    with pytest.warns(IsolatedPixelsWarning):
+        alpha = solve_on_support(laplacian, trimap, np.zeros(30), np.zeros(30))
+    assert np.all(alpha[trimap == 0.5] == 0.0)
+    with pytest.raises(ValueError, match="diagonal must be >= 0"):
+        solve_on_support(laplacian, trimap, -np.ones(30), np.ones(30))

@@ -179,3 +179,11 @@ def test_quantised_features_with_repeated_values_match_ckdtree(leaf_heavy):
     for row_d, row_i in zip(distances, indices):
         pairs = list(zip(row_d, row_i))
         assert pairs == sorted(pairs)
+
+
+@pytest.mark.parametrize("backend", ["numba", "ckdtree"])
+def test_workers_are_checked_for_both_backends(backend):
+    points = np.random.default_rng(0).random((20, 3))
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="workers"):
+            knn_query(points, 3, backend=backend, workers=bad)

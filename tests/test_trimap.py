@@ -93,6 +93,9 @@ def test_unknown_mask_and_bounding_box():
     assert unknown.sum() == 8 and unknown[3, 8] and not unknown[6, 6]
     assert unknown_bounding_box(trimap) == (slice(2, 4), slice(5, 9))
     assert unknown_bounding_box(trimap, margin=3) == (slice(0, 7), slice(2, 12))
+    for bad in (1.5, float("nan"), -1, True):  # 1.5 used to give float slices
+        with pytest.raises(ValueError, match="margin"):
+            unknown_bounding_box(trimap, margin=bad)
     assert unknown_bounding_box(np.zeros((3, 3))) is None
 
 

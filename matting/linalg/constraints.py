@@ -490,6 +490,10 @@ def solve_on_support(
 
     trimap = as_trimap(trimap, require_known=False)
     diagonal = as_vector(diagonal, trimap.size, "diagonal")
+    if diagonal.min() < 0.0:
+        raise ValueError(
+            f"diagonal must be >= 0 (a data term's weights), got a minimum of {diagonal.min():g}"
+        )
     right_hand_side = as_vector(right_hand_side, trimap.size, "right_hand_side")
     x0 = None if x0 is None else as_vector(x0, trimap.size, "x0")
     laplacian = _built(laplacian, trimap)
@@ -501,6 +505,10 @@ def solve_on_support(
     if isolated.any():
         _warn_isolated(int(np.count_nonzero(isolated)))
     support = np.flatnonzero(in_system & ~isolated)
+    if support.size == 0:  # every pixel isolated (a zero diagonal): nothing to solve
+        alpha = trimap.copy()
+        alpha.ravel()[isolated] = 0.0
+        return (alpha, None) if return_info else alpha
     # The diagonal couples no pixels, so it is added to the split system rather than to the
     # full matrix, which would copy it.
     matrix, coupling = split_system(laplacian, support, values)
