@@ -51,6 +51,9 @@ def _as_array(value, name: str) -> np.ndarray:
             f"{name} is a file name ({value!r}), not an array: read it first, e.g. with "
             "matting.read_image, matting.read_trimap or matting.read_alpha"
         )
+    if np.ma.is_masked(value):
+        # np.asarray would drop the mask and use whatever lies under it.
+        raise ValueError(f"{name} has masked values; fill them first, e.g. {name}.filled(0)")
     try:
         array = np.asarray(value)
     except ValueError:  # a ragged nested list

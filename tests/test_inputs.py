@@ -54,6 +54,7 @@ def test_image_is_never_the_callers_array():
         (None, "required"),
         ("photo.png", "file name .*read_image"),
         ([[0.1, 0.2], [0.3]], "unequal length"),
+        (np.ma.masked_array(np.zeros((4, 4, 3)), mask=True), "masked"),
     ],
 )
 def test_bad_images_raise_value_error(bad, message):
