@@ -21,6 +21,7 @@ from numba import njit
 
 from matting._inputs import as_alpha, as_finite, as_image, as_integer, check_same_shape
 from matting.linalg import cg, ichol
+from matting.linalg._common import check_maxiter, check_rtol
 
 __all__ = ["METHODS", "estimate_foreground"]
 
@@ -169,14 +170,18 @@ def estimate_foreground(
     image = as_image(image)
     alpha = as_alpha(alpha)
     check_same_shape(image, alpha, ("image", "alpha"))
-    if method == "multilevel":
-        return _estimate_multilevel(
-            image, alpha, epsilon, omega, n_small_iterations, n_big_iterations, small_size
-        )
-    if not rtol > 0.0:
+    # Every option is checked, also those the chosen method ignores.
+    multilevel_options = _check_multilevel_options(
+        epsilon, omega, n_small_iterations, n_big_iterations, small_size
+    )
+    if not check_rtol(rtol) > 0.0:
         raise ValueError(f"rtol must be positive, got {rtol!r}")
-    if maxiter is not None and maxiter < 1:
-        raise ValueError(f"maxiter must be a positive integer or None, got {maxiter!r}")
+    if maxiter is not None:
+        maxiter = check_maxiter(maxiter, 1)
+        if maxiter < 1:
+            raise ValueError(f"maxiter must be a positive integer or None, got {maxiter!r}")
+    if method == "multilevel":
+        return _estimate_multilevel(image, alpha, *multilevel_options)
     return _estimate_closed_form(image, alpha, rtol, maxiter)
 
 
@@ -335,6 +340,19 @@ def _solve_spd(
 # ----------------------------------------------------------------------------------------------
 
 
+def _check_multilevel_options(epsilon, omega, n_small_iterations, n_big_iterations, small_size):
+    # epsilon > 0 keeps every per-pixel 2x2 system invertible; below EPSILON_LIMITS[0] its
+    # solution, a difference of O(1) terms that leaves O(epsilon), loses its digits to
+    # rounding (at 1e-17 the determinant itself rounded to zero).
+    return (
+        as_finite(epsilon, "epsilon", limits=EPSILON_LIMITS),
+        as_finite(omega, "omega", positive=False),
+        as_integer(n_small_iterations, "n_small_iterations", 0),
+        as_integer(n_big_iterations, "n_big_iterations", 0),
+        as_integer(small_size, "small_size", 0),
+    )
+
+
 def _estimate_multilevel(
     image: np.ndarray,
     alpha: np.ndarray,
@@ -344,14 +362,6 @@ def _estimate_multilevel(
     n_big_iterations: int,
     small_size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    # epsilon > 0 keeps every per-pixel 2x2 system invertible; below EPSILON_LIMITS[0] its
-    # solution, a difference of O(1) terms that leaves O(epsilon), loses its digits to
-    # rounding (at 1e-17 the determinant itself rounded to zero).
-    epsilon = as_finite(epsilon, "epsilon", limits=EPSILON_LIMITS)
-    omega = as_finite(omega, "omega", positive=False)
-    n_small_iterations = as_integer(n_small_iterations, "n_small_iterations", 0)
-    n_big_iterations = as_integer(n_big_iterations, "n_big_iterations", 0)
-    small_size = as_integer(small_size, "small_size", 0)
 
     height, width = alpha.shape
     # Starting colours: the means of the clearly opaque and clearly transparent pixels; if a

@@ -296,6 +296,15 @@ def test_bad_inputs_raise_value_error():
     for bad in (True, 2**40):
         with pytest.raises(ValueError, match="n_small_iterations"):
             estimate_foreground(image, alpha, n_small_iterations=bad)
+    # Each method's options are checked with the other method too, and text is refused.
+    for bad in ("x", 5.0, -1.0):
+        with pytest.raises(ValueError, match="rtol"):
+            estimate_foreground(image, alpha, rtol=bad)
+    for bad in (True, 2.5, 0):
+        with pytest.raises(ValueError, match="maxiter"):
+            estimate_foreground(image, alpha, maxiter=bad)
+    with pytest.raises(ValueError, match="epsilon"):
+        estimate_foreground(image, alpha, method="closed_form", epsilon=-1.0)
     with pytest.raises(ValueError, match="omega"):
         estimate_foreground(image, alpha, omega=-1.0)
     with pytest.raises(ValueError, match="n_big_iterations"):

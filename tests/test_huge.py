@@ -62,8 +62,8 @@ def test_tiling_bounds_the_estimate_by_the_largest_tile():
 @pytest.mark.parametrize("solver", ["auto", "ichol", "cg", "multigrid"])
 def test_estimate_is_above_the_memory_numpy_allocates(composite, solver):
     # tracemalloc sees numpy's (not Numba's or SuperLU's) allocations: a lower bound of the
-    # real peak, which the estimate must exceed, without being wildly above it where numpy
-    # holds the large arrays (the iterative solvers; "auto" is the direct LU at this size).
+    # real peak, which the estimate must exceed, without being wildly above it ("auto" is
+    # the direct LU at this size).
     closed_form(composite.image, composite.trimap, solver=solver)  # compile first
     tracemalloc.start()
     closed_form(composite.image, composite.trimap, solver=solver)
@@ -71,8 +71,8 @@ def test_estimate_is_above_the_memory_numpy_allocates(composite, solver):
     tracemalloc.stop()
     estimate = closed_form_memory(composite.trimap, solver=solver)
     assert traced < estimate
-    if solver != "auto":
-        assert estimate < 4 * traced
+    # SuperLU's factors (the direct LU) are invisible to tracemalloc, hence the looser bound.
+    assert estimate < (12 if solver == "auto" else 4) * traced
 
 
 def test_too_little_memory_raises_with_options_that_fit():

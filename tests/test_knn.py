@@ -183,3 +183,6 @@ def test_huge_lambda_gives_the_hard_constraint_answer():
     for lambda_ in (1e8, 1e20):
         soft = knn(composite.image, composite.trimap, lambda_=lambda_)
         assert np.abs(soft - hard)[unknown].max() < 1e-3
+    # Beyond WEIGHT_LIMIT the right-hand side's squared norm would overflow.
+    with pytest.raises(ValueError, match="lambda_"):
+        knn(composite.image, composite.trimap, lambda_=1e200)

@@ -381,3 +381,34 @@ def test_numpy_scalars_are_accepted(rng):
 def test_bad_window_mask_raises(window_mask):
     with pytest.raises(ValueError, match="window_mask"):
         matting_laplacian(np.zeros((6, 6, 3)), window_mask=window_mask)
+
+
+def test_system_compaction_with_64_bit_indices(rng):
+    # The int64 path (systems with 2**31 or more stored entries) on a small case, against the
+    # int32 one.
+    from matting.laplacian._windows import compress_to_system
+
+    image = rng.random((9, 11, 3))
+    free = rng.random((9, 11)) < 0.5
+    fixed = rng.random((9, 11))
+    expected, expected_rhs = matting_laplacian_system(image, free, fixed)
+    laplacian = matting_laplacian(image)  # every window: the buffer below holds every pixel
+    n_free = int(free.sum())
+    new_index = np.full(free.size, -1, np.int64)
+    new_index[np.flatnonzero(free)] = np.arange(n_free)
+    values = np.zeros(free.size * 25)
+    rows = laplacian.tocoo()  # each entry into its row's stencil slot
+    offsets = np.array([dy * 11 + dx for dy in range(-2, 3) for dx in range(-2, 3)])
+    slots = np.searchsorted(offsets, rows.col - rows.row)
+    values[rows.row * 25 + slots] = rows.data
+    indptr = np.empty(n_free + 1, np.int64)
+    indices = np.empty(n_free * 25, np.int64)
+    right_hand_side = np.empty(n_free)
+    nnz = compress_to_system(
+        values, np.arange(free.size), 11, 1, new_index, fixed.ravel(), indptr, indices,
+        right_hand_side,
+    )  # fmt: skip
+    np.testing.assert_array_equal(indptr, expected.indptr)
+    np.testing.assert_array_equal(indices[:nnz], expected.indices)
+    np.testing.assert_allclose(values[:nnz], expected.data, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(right_hand_side, expected_rhs, rtol=0, atol=1e-12)

@@ -1049,3 +1049,11 @@ def test_solve_on_support_with_no_data_term():
     assert np.all(alpha[trimap == 0.5] == 0.0)
     with pytest.raises(ValueError, match="diagonal must be >= 0"):
         solve_on_support(laplacian, trimap, -np.ones(30), np.ones(30))
+
+
+def test_default_rtol_is_solves():
+    import inspect
+
+    from matting.linalg.constraints import DEFAULT_RTOL
+
+    assert inspect.signature(solve).parameters["rtol"].default == DEFAULT_RTOL

@@ -36,7 +36,7 @@ import scipy.ndimage
 import scipy.sparse
 from numba import njit, prange
 
-from matting._inputs import as_finite, as_image, as_integer
+from matting._inputs import _as_array, as_finite, as_image, as_integer
 
 from ._windows import (
     active_windows,
@@ -301,7 +301,9 @@ def matting_laplacian_system(image, free, fixed_values, *, radius: int = 1, eps:
     image, radius, eps = _checked(image, radius, eps)
     height, width = image.shape[:2]
     free = check_mask(free, (height, width), "free")
-    fixed_values = np.asarray(fixed_values)
+    fixed_values = _as_array(fixed_values, "fixed_values")
+    if fixed_values.dtype.kind not in "biuf":
+        raise ValueError(f"fixed_values must be real numbers, got dtype {fixed_values.dtype}")
     if fixed_values.shape != (height, width):
         raise ValueError(
             f"fixed_values has shape {fixed_values.shape} but {(height, width)} was expected"
@@ -313,7 +315,10 @@ def matting_laplacian_system(image, free, fixed_values, *, radius: int = 1, eps:
     values, touched = _window_buffer(
         image, radius, eps, active_windows((height, width), radius, box_any(free, radius))
     )
-    return buffer_to_system(values, touched, width, radius, free, fixed_values)
+    system, right_hand_side = buffer_to_system(values, touched, width, radius, free, fixed_values)
+    if not np.all(np.isfinite(right_hand_side)):
+        raise ValueError("fixed_values are too large: the right-hand side overflows")
+    return system, right_hand_side
 
 
 def _checked(image, radius, eps):

@@ -15,7 +15,7 @@ from .._pyramid import affine_coefficients, affine_upsample, affine_upsample_win
 from ..laplacian import matting_laplacian, matting_laplacian_system
 from ..laplacian._windows import check_window_fits
 from ..linalg import solve
-from ..linalg.constraints import solve_soft_constraints
+from ..linalg.constraints import WEIGHT_LIMIT, solve_soft_constraints
 from ..linalg.solve import _choose_solver, check_solver
 from ..trimap import windows_touching
 from ._outputs import method_outputs
@@ -643,7 +643,7 @@ def closed_form(
         image, trimap if trimap is not None else scribbles, trimap_name=constraint_name
     )
     levels, radius = _check_options(solver, levels, radius)  # the memory estimate reads them
-    lambda_ = as_finite(lambda_, "lambda_")  # checked even with a trimap, which ignores it
+    lambda_ = as_finite(lambda_, "lambda_", limits=(0.0, WEIGHT_LIMIT))  # used by scribbles only
     if not as_finite(confident_alpha, "confident_alpha", positive=False) < 0.5:
         raise ValueError(f"confident_alpha must be in [0, 0.5), got {confident_alpha!r}")
     free = constraints == UNKNOWN

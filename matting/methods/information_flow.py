@@ -20,7 +20,7 @@ from ..laplacian.information_flow import (
     information_flow_laplacian,
     known_to_unknown_prior,
 )
-from ..linalg.constraints import solve_on_support
+from ..linalg.constraints import WEIGHT_LIMIT, solve_on_support
 from ._outputs import method_outputs
 
 __all__ = ["information_flow", "trim_from_edges", "trim_from_patches"]
@@ -244,7 +244,7 @@ def information_flow(
         return_info=return_info,
     )
     image, trimap = image_and_trimap(image, trimap)
-    lambda_ = as_finite(lambda_, "lambda_", positive=False)
+    lambda_ = as_finite(lambda_, "lambda_", positive=False, limits=(0.0, WEIGHT_LIMIT))
     if lambda_ == 0:
         raise ValueError("lambda_ must be > 0, got 0")
     sigma_ku = as_finite(sigma_ku, "sigma_ku", positive=False)

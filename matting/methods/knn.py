@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._inputs import UNKNOWN, as_finite, check_switches, image_and_trimap
 from ..laplacian.knn import knn_laplacian
-from ..linalg.constraints import solve_hard_constraints, solve_soft_constraints
+from ..linalg.constraints import WEIGHT_LIMIT, solve_hard_constraints, solve_soft_constraints
 
 __all__ = ["knn"]
 
@@ -126,7 +126,7 @@ def knn(
     """
     check_switches(return_info=return_info)
     image, trimap = image_and_trimap(image, trimap)
-    lambda_ = as_finite(lambda_, "lambda_")
+    lambda_ = as_finite(lambda_, "lambda_", limits=(0.0, WEIGHT_LIMIT))
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
     # Built even without unknown pixels, so that bad options are always reported. Kept in a

@@ -8,7 +8,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._inputs import UNKNOWN, as_finite, as_integer, check_switches, image_and_trimap
 from ..laplacian.large_kernel import DEFAULT_RADIUS, large_kernel_laplacian
 from ..linalg import JacobiPreconditioner, cg
-from ..linalg.constraints import soft_constraint_rtol
+from ..linalg.constraints import WEIGHT_LIMIT, soft_constraint_rtol
 from ..trimap import unknown_bounding_box
 from ._outputs import method_outputs
 
@@ -191,7 +191,7 @@ def large_kernel(
         )
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
-    lambda_ = as_finite(lambda_, "lambda_")
+    lambda_ = as_finite(lambda_, "lambda_", limits=(0.0, WEIGHT_LIMIT))
     unknown = trimap == UNKNOWN
     if not unknown.any():
         alpha, info = trimap.copy(), None

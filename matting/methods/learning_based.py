@@ -6,7 +6,7 @@ import numpy as np
 
 from .._inputs import UNKNOWN, as_finite, as_integer, check_switches, image_and_trimap
 from ..laplacian.learning_based import learning_based_laplacian
-from ..linalg.constraints import solve_hard_constraints, solve_on_support
+from ..linalg.constraints import WEIGHT_LIMIT, solve_hard_constraints, solve_on_support
 from ..trimap import windows_touching
 from ._outputs import method_outputs
 
@@ -117,7 +117,7 @@ def learning_based(
     check_switches(return_foreground=return_foreground, return_info=return_info)
     image, trimap = image_and_trimap(image, trimap)
     radius = as_integer(radius, "radius")  # windows_touching reads it before the builder
-    c = as_finite(c, "c")
+    c = as_finite(c, "c", limits=(0.0, WEIGHT_LIMIT))
     if constraints not in ("soft", "hard"):
         raise ValueError(f"constraints must be 'soft' or 'hard', got {constraints!r}")
     unknown = trimap == UNKNOWN
