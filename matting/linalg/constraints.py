@@ -278,7 +278,6 @@ def solve_hard_constraints(
     -------
     alpha : ndarray, float64 HxW in [0, 1], equal to the trimap on known pixels.
     """
-    from .solve import solve
 
     trimap = as_trimap(trimap, require_known=False)
     _check_laplacian(laplacian, trimap)
@@ -297,21 +296,33 @@ def solve_hard_constraints(
     if unknown.size:
         system, right_hand_side = split_system(laplacian, unknown, trimap.ravel())
         del laplacian  # frees the full matrix when it was built here
-        pixel_rows, pixel_cols = np.divmod(unknown, trimap.shape[1])
-        result = solve(
-            system,
-            right_hand_side,
-            x0=None
-            if initial_alpha is None
-            else as_vector(np.ravel(initial_alpha), trimap.size, "initial_alpha")[unknown],
-            pixel_rows=pixel_rows,
-            pixel_cols=pixel_cols,
-            return_info=return_info,
-            **options,
-        )
-        solution, info = result if return_info else (result, None)
-        alpha.ravel()[unknown] = np.clip(solution, 0.0, 1.0)
+        x0 = None
+        if initial_alpha is not None:
+            x0 = as_vector(np.ravel(initial_alpha), trimap.size, "initial_alpha")[unknown]
+        alpha, info = solve_free_pixels(system, right_hand_side, unknown, alpha, x0=x0, **options)
     return (alpha, info) if return_info else alpha
+
+
+def solve_free_pixels(system, right_hand_side, free, values, *, x0=None, **options):
+    """Solve ``system a = right_hand_side`` for the pixels ``free`` (ascending flat indices of
+    the HxW map ``values``) with :func:`matting.linalg.solve`, which gets their image
+    coordinates (for multigrid); return ``(alpha, info)``: a copy of ``values`` with the free
+    pixels set to the solution clipped to [0, 1], and the solver's :class:`SolveInfo`."""
+    from .solve import solve
+
+    pixel_rows, pixel_cols = np.divmod(free, values.shape[1])
+    solution, info = solve(
+        system,
+        right_hand_side,
+        x0=x0,
+        pixel_rows=pixel_rows,
+        pixel_cols=pixel_cols,
+        return_info=True,
+        **options,
+    )
+    alpha = values.copy()
+    alpha.ravel()[free] = np.clip(solution, 0.0, 1.0)
+    return alpha, info
 
 
 def soft_constraint_rtol(system, right_hand_side, pinned, rtol) -> float:
@@ -503,7 +514,6 @@ def solve_on_support(
     .. [2] Y. Aksoy, T. O. Aydin, M. Pollefeys, "Designing Effective Inter-Pixel Information
        Flow for Natural Image Matting", CVPR 2017 (the same form with a K-to-U data term).
     """
-    from .solve import solve
 
     trimap = as_trimap(trimap, require_known=False)
     diagonal = as_vector(diagonal, trimap.size, "diagonal")
@@ -533,7 +543,6 @@ def solve_on_support(
     extra = diagonal[support]
     if not _add_to_stored_diagonal(matrix.indptr, matrix.indices, matrix.data, extra):
         matrix = (matrix + scipy.sparse.diags(extra, format="csr")).tocsr()
-    rows, cols = np.divmod(support, trimap.shape[1])
     support_rhs = coupling + right_hand_side[support]
     weighted = extra > 0
     pinned = np.zeros(support.size)
@@ -541,17 +550,9 @@ def solve_on_support(
     options["rtol"] = soft_constraint_rtol(
         matrix, support_rhs, pinned, options.get("rtol", DEFAULT_RTOL)
     )
-    result = solve(
-        matrix,
-        support_rhs,
-        x0=None if x0 is None else x0[support],
-        pixel_rows=rows,
-        pixel_cols=cols,
-        return_info=return_info,
-        **options,
-    )
-    solution, info = result if return_info else (result, None)
     alpha = trimap.copy()
     alpha.ravel()[isolated] = 0.0
-    alpha.ravel()[support] = np.clip(solution, 0.0, 1.0)
+    alpha, info = solve_free_pixels(
+        matrix, support_rhs, support, alpha, x0=None if x0 is None else x0[support], **options
+    )
     return (alpha, info) if return_info else alpha

@@ -14,8 +14,7 @@ from .._inputs import UNKNOWN, as_finite, as_integer, as_trimap, check_switches,
 from .._pyramid import affine_coefficients, affine_upsample, affine_upsample_window, downsample
 from ..laplacian import matting_laplacian, matting_laplacian_system
 from ..laplacian._windows import check_window_fits
-from ..linalg import solve
-from ..linalg.constraints import WEIGHT_LIMIT, solve_soft_constraints
+from ..linalg.constraints import WEIGHT_LIMIT, solve_free_pixels, solve_soft_constraints
 from ..linalg.solve import _choose_solver, check_solver
 from ..trimap import windows_touching
 from ._outputs import method_outputs
@@ -294,19 +293,8 @@ def _solve_free(image, values, free, radius, eps, solver_options, initial_alpha=
     :func:`matting.linalg.solve_hard_constraints` makes."""
     system, right_hand_side = matting_laplacian_system(image, free, values, radius=radius, eps=eps)
     index = np.flatnonzero(free)
-    pixel_rows, pixel_cols = np.divmod(index, free.shape[1])
-    solution, info = solve(
-        system,
-        right_hand_side,
-        x0=None if initial_alpha is None else initial_alpha.ravel()[index],
-        pixel_rows=pixel_rows,
-        pixel_cols=pixel_cols,
-        return_info=True,
-        **solver_options,
-    )
-    alpha = values.copy()
-    alpha.ravel()[index] = np.clip(solution, 0.0, 1.0)
-    return alpha, info
+    x0 = None if initial_alpha is None else initial_alpha.ravel()[index]
+    return solve_free_pixels(system, right_hand_side, index, values, x0=x0, **solver_options)
 
 
 def _downsample_constraints(constraints: np.ndarray) -> np.ndarray:

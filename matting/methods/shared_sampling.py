@@ -30,8 +30,8 @@ from scipy import ndimage
 
 from .._inputs import UNKNOWN, as_finite, as_integer, check_switches, image_and_trimap
 from ..laplacian import matting_laplacian_system
-from ..linalg import solve
 from ..linalg._common import check_maxiter, check_rtol
+from ..linalg.constraints import solve_free_pixels
 from ..linalg.solve import check_solver
 
 __all__ = ["shared_sampling"]
@@ -785,19 +785,9 @@ def _laplacian_refinement(image, trimap, prior, confidence, lambda_, solver_opti
     weights = lambda_ * confidence.ravel()[free]
     system = (system + scipy.sparse.diags(weights, format="csr")).tocsr()
     right_hand_side += weights * prior.ravel()[free]
-    pixel_rows, pixel_cols = np.divmod(free, trimap.shape[1])
-    solution, info = solve(
-        system,
-        right_hand_side,
-        x0=prior.ravel()[free],
-        pixel_rows=pixel_rows,
-        pixel_cols=pixel_cols,
-        return_info=True,
-        **solver_options,
+    return solve_free_pixels(
+        system, right_hand_side, free, trimap, x0=prior.ravel()[free], **solver_options
     )
-    alpha = trimap.copy()
-    alpha.ravel()[free] = np.clip(solution, 0.0, 1.0)
-    return alpha, info
 
 
 def shared_sampling(
