@@ -1057,3 +1057,23 @@ def test_default_rtol_is_solves():
     from matting.linalg.constraints import DEFAULT_RTOL
 
     assert inspect.signature(solve).parameters["rtol"].default == DEFAULT_RTOL
+
+
+def test_solvers_refuse_a_matrix_that_is_not_symmetric():
+    # A row-normalised affinity matrix (as information flow's authors build theirs) is not
+    # symmetric; CG would return a wrong answer without a word.
+    rng = np.random.default_rng(3)
+    affinity = sp.random(60, 60, density=0.2, random_state=rng, format="csr")
+    affinity = affinity + affinity.T
+    degree = np.asarray(affinity.sum(axis=1)).ravel() + 1.0
+    row_normalised = (sp.eye(60) - sp.diags(1.0 / degree) @ affinity).tocsr()
+    for solver in ("cg", "ichol", "direct"):
+        with pytest.raises(ValueError, match=r"A must be symmetric .* A\[\d+, \d+\] = "):
+            solve(row_normalised, np.ones(60), solver=solver)
+    with pytest.raises(ValueError, match="symmetric"):
+        cg(row_normalised, np.ones(60))
+    # The symmetric normalisation D^-1/2 (D - W) D^-1/2 is accepted and solved.
+    scale = sp.diags(1.0 / np.sqrt(degree))
+    symmetric = (scale @ (sp.diags(degree) - affinity) @ scale).tocsr()
+    x = solve(symmetric, np.ones(60), solver="cg", rtol=1e-10)
+    np.testing.assert_allclose(symmetric @ x, np.ones(60), atol=1e-8)

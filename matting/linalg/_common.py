@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels import csr_matvec as _csr_matvec_kernel
+from ._kernels import first_asymmetry as _first_asymmetry
 
 __all__ = [
     "ConvergenceWarning",
@@ -161,9 +162,36 @@ def check_rtol(rtol) -> float:
     return value
 
 
+#: Stored entries :func:`check_symmetric` compares with their mirror (evenly spread): 0.1 ms
+#: on a 0.3 MP closed-form system and 0.5 ms at 5 MP, where comparing every entry would take
+#: about 40 ms at 0.3 MP, nearly half the solve.
+SYMMETRY_SAMPLES = 2_000
+
+
+def check_symmetric(matrix: sp.csr_matrix, name: str = "A") -> None:
+    """ValueError if a sample of ``matrix``'s entries shows it is not symmetric.
+
+    Conjugate gradients and every preconditioner here assume a symmetric matrix; given
+    another (such as a row-normalised affinity matrix) they return a wrong answer without a
+    word. The check compares :data:`SYMMETRY_SAMPLES` stored entries, spread evenly, with
+    their mirrors, to a relative 1e-8: it catches matrices that are unsymmetric throughout,
+    not one stray entry.
+    """
+    row, column = _first_asymmetry(
+        matrix.indptr, matrix.indices, matrix.data, SYMMETRY_SAMPLES, 1e-8
+    )
+    if row >= 0:
+        raise ValueError(
+            f"{name} must be symmetric (conjugate gradients and its preconditioners assume "
+            f"it), but {name}[{row}, {column}] = {matrix[row, column]:g} and "
+            f"{name}[{column}, {row}] = {matrix[column, row]:g}"
+        )
+
+
 def check_solve_arguments(A, b, x0, rtol, maxiter, callback):
     """The checks every solver entry point makes; returns ``(matrix, b, x0, rtol, maxiter)``."""
     matrix = as_csr(A)
+    check_symmetric(matrix)
     n = matrix.shape[0]
     b = as_vector(b, n, "b")
     x0 = None if x0 is None else as_vector(x0, n, "x0")

@@ -97,3 +97,33 @@ def gauss_seidel_split(
             for k in range(uint64(upper_indptr[i]), uint64(upper_indptr[i + 1])):
                 acc += upper_data[k] * x[uint64(upper_indices[k])]
         x[i] = acc * inv_diag[i]
+
+
+@njit(cache=True, nogil=True)
+def _entry(indptr, indices, data, row, column):  # pragma: no cover - compiled
+    # A[row, column], duplicates summed as a product sums them; rows need not be sorted.
+    total = 0.0
+    for q in range(indptr[row], indptr[row + 1]):
+        if indices[q] == column:
+            total += data[q]
+    return total
+
+
+@njit(cache=True, nogil=True)
+def first_asymmetry(indptr, indices, data, samples, tolerance):  # pragma: no cover - compiled
+    """Look at about ``samples`` stored entries spread evenly over the matrix; return ``(row,
+    column)`` of the first whose mirror differs by more than ``tolerance`` times the larger
+    magnitude (a missing mirror counts as 0), or ``(-1, -1)``."""
+    n = indptr.shape[0] - 1
+    nnz = indptr[n]
+    stride = max(1, nnz // max(samples, 1))
+    row = 0
+    for k in range(0, nnz, stride):
+        while indptr[row + 1] <= k:
+            row += 1
+        column = indices[k]
+        value = _entry(indptr, indices, data, row, column)
+        mirror = _entry(indptr, indices, data, column, row)
+        if abs(value - mirror) > tolerance * max(abs(value), abs(mirror)):
+            return row, column
+    return -1, -1

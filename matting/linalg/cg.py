@@ -60,7 +60,8 @@ def cg(
     Parameters
     ----------
     A : scipy.sparse matrix or scipy.sparse.linalg.LinearOperator, shape (n, n)
-        Symmetric positive definite (CSR float64 is used as is; other formats are converted).
+        Symmetric positive definite (CSR float64 is used as is; other formats are converted;
+        a matrix that a sample of its entries shows is not symmetric raises ValueError).
         A ``LinearOperator`` is used matrix-free through ``A.matvec`` (for operators whose
         matrix is never formed, such as
         :func:`matting.laplacian.large_kernel.large_kernel_laplacian`).

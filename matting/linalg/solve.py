@@ -108,7 +108,8 @@ def solve(
     ------
     ValueError
         For an unknown solver name (the message lists the choices), bad shapes or values,
-        ``"multigrid"`` without pixel coordinates.
+        ``"multigrid"`` without pixel coordinates, or an ``A`` that a sample of its entries
+        shows is not symmetric (:func:`matting.linalg._common.check_symmetric`).
 
     Warns
     -----
