@@ -163,7 +163,17 @@ def ichol(
     smallest shift that worked (0.005-0.01) and twice as many at 0.05, so the shift grows
     slowly (by 2, as Lin and Moré do). A failed attempt stops at the column that broke down, so it
     costs at most one factorisation and usually much less. Factorisation and triangular
-    solves run in Numba; memory is linear in ``nnz(A)``.
+    solves run in Numba, on one thread; memory is linear in ``nnz(A)``.
+
+    Measured and not kept (2026-12-04): ordering the unknowns as two halves and the rows of
+    the second half coupled to the first (a separator of one or two image rows on the
+    0.3 MP closed-form systems, 87-302 of 31k-74k unknowns) and factoring, then solving, the
+    two halves on two threads. Iterations stayed the same (one more on two of four images)
+    and on an idle two-core machine ``closed_form`` got 15-20 % faster (donkey 155 to
+    126-130 ms, plasticbag 493-508 to 405-422 ms), but with another process keeping one core
+    busy it got up to 50 % slower (plasticbag 504-506 to 737-761 ms): each of the 30 or so
+    triangular solves of a PCG run waits for the slower thread. With only the factorisation
+    split, the gain when idle was about 8 % and the loss when busy up to 20 %.
 
     References
     ----------
