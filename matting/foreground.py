@@ -21,7 +21,7 @@ from numba import njit
 
 from matting._inputs import as_alpha, as_finite, as_image, as_integer, check_same_shape
 from matting.linalg import cg, ichol
-from matting.linalg._common import check_maxiter, check_rtol
+from matting.linalg._common import check_int, check_rtol
 
 __all__ = ["METHODS", "estimate_foreground"]
 
@@ -177,9 +177,7 @@ def estimate_foreground(
     if not check_rtol(rtol) > 0.0:
         raise ValueError(f"rtol must be positive, got {rtol!r}")
     if maxiter is not None:
-        maxiter = check_maxiter(maxiter, 1)
-        if maxiter < 1:
-            raise ValueError(f"maxiter must be a positive integer or None, got {maxiter!r}")
+        maxiter = check_int(maxiter, "maxiter", 1)
     if method == "multilevel":
         return _estimate_multilevel(image, alpha, *multilevel_options)
     return _estimate_closed_form(image, alpha, rtol, maxiter)
@@ -362,7 +360,6 @@ def _estimate_multilevel(
     n_big_iterations: int,
     small_size: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-
     height, width = alpha.shape
     # Starting colours: the means of the clearly opaque and clearly transparent pixels; if a
     # matte has none, the image mean is the least presumptuous guess.

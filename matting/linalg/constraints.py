@@ -278,7 +278,6 @@ def solve_hard_constraints(
     -------
     alpha : ndarray, float64 HxW in [0, 1], equal to the trimap on known pixels.
     """
-
     trimap = as_trimap(trimap, require_known=False)
     _check_laplacian(laplacian, trimap)
     alpha = trimap.copy()
@@ -409,7 +408,7 @@ def solve_soft_constraints(
     -------
     alpha : ndarray, float64 HxW, clipped to [0, 1] as in the authors' code.
     """
-    from .solve import _choose_solver, solve
+    from .solve import _choose_solver
 
     constraints = as_trimap(constraints, name="constraints", require_known=False)
     _check_laplacian(laplacian, constraints)
@@ -435,7 +434,6 @@ def solve_soft_constraints(
     )
     if not in_place:
         system = (system + scipy.sparse.diags(lambda_ * constrained, format="csr")).tocsr()
-    pixel_rows, pixel_cols = np.divmod(np.arange(constraints.size), constraints.shape[1])
     solver = options.get("solver", "auto")
     if (_choose_solver(system.shape[0], True) if solver == "auto" else solver) == "ichol":
         # lambda_ dominates the constrained rows: Jacobi there, incomplete Cholesky on the
@@ -446,17 +444,10 @@ def solve_soft_constraints(
     options["rtol"] = soft_constraint_rtol(
         system, right_hand_side, pinned, options.get("rtol", DEFAULT_RTOL)
     )
-    result = solve(
-        system,
-        right_hand_side,
-        x0=x0,
-        pixel_rows=pixel_rows,
-        pixel_cols=pixel_cols,
-        return_info=return_info,
-        **options,
+    every_pixel = np.arange(constraints.size)
+    alpha, info = solve_free_pixels(
+        system, right_hand_side, every_pixel, constraints, x0=x0, **options
     )
-    solution, info = result if return_info else (result, None)
-    alpha = np.clip(solution, 0.0, 1.0).reshape(constraints.shape)
     if isolated is not None:
         alpha.ravel()[isolated] = 0.0  # exactly, whatever the solver's tolerance left
     return (alpha, info) if return_info else alpha
@@ -514,7 +505,6 @@ def solve_on_support(
     .. [2] Y. Aksoy, T. O. Aydin, M. Pollefeys, "Designing Effective Inter-Pixel Information
        Flow for Natural Image Matting", CVPR 2017 (the same form with a K-to-U data term).
     """
-
     trimap = as_trimap(trimap, require_known=False)
     diagonal = as_vector(diagonal, trimap.size, "diagonal")
     if diagonal.min() < 0.0:
@@ -543,10 +533,11 @@ def solve_on_support(
     extra = diagonal[support]
     if not _add_to_stored_diagonal(matrix.indptr, matrix.indices, matrix.data, extra):
         matrix = (matrix + scipy.sparse.diags(extra, format="csr")).tocsr()
-    support_rhs = coupling + right_hand_side[support]
+    data_term = right_hand_side[support]
+    support_rhs = coupling + data_term
     weighted = extra > 0
     pinned = np.zeros(support.size)
-    pinned[weighted] = right_hand_side[support][weighted] / extra[weighted]
+    pinned[weighted] = data_term[weighted] / extra[weighted]
     options["rtol"] = soft_constraint_rtol(
         matrix, support_rhs, pinned, options.get("rtol", DEFAULT_RTOL)
     )
