@@ -546,7 +546,8 @@ def closed_form(
         ``|residual| <= rtol |L_UK a_K|``. This is stricter than the same number on a
         soft-constraint system over all pixels (pymatting's ``estimate_alpha_cf``), whose
         right-hand side holds ``lambda`` for every foreground pixel: on a 5 MP photograph
-        its answer at 1e-7 had relative residual 5e-5 on the unknowns' system.
+        its answer at 1e-7 had relative residual 5e-5 on the unknowns' system (yet, once
+        clipped to [0, 1], it was as close to the exact alpha as ours at 1e-7).
     maxiter : int, optional
         Iteration limit of the iterative solver; a warning is issued if it is reached.
     levels : int
