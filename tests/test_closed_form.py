@@ -130,6 +130,10 @@ def test_bad_arguments_raise_clear_errors():
         matting.closed_form(image, trimap, lambda_=float("nan"))
     with pytest.raises(ValueError, match="tile_overlap"):
         matting.closed_form(image, trimap, tile_overlap=-1)
+    # The trimap path builds its system from arguments it checked itself, eps included.
+    for bad in (float("nan"), 0.0, -1e-7, "1e-7"):
+        with pytest.raises(ValueError, match="eps must be a finite positive number"):
+            matting.closed_form(image, trimap, eps=bad)
 
 
 def test_constraint_helpers_normalise_trimaps_and_check_the_laplacian():

@@ -11,6 +11,7 @@ import scipy.sparse
 from reference import dense_matting_laplacian
 
 from matting.laplacian import matting_laplacian, matting_laplacian_system
+from matting.laplacian._windows import box_any
 from matting.linalg import split_system
 from matting.trimap import windows_touching
 
@@ -412,3 +413,21 @@ def test_system_compaction_with_64_bit_indices(rng):
     np.testing.assert_array_equal(indices[:nnz], expected.indices)
     np.testing.assert_allclose(values[:nnz], expected.data, rtol=0, atol=1e-12)
     np.testing.assert_allclose(right_hand_side, expected_rhs, rtol=0, atol=1e-12)
+
+
+def test_box_any_matches_brute_force_up_to_the_border():
+    # Pixels outside the image count as False; radii up to 4 take shifted slices, larger
+    # ones scipy's maximum filter, and radii beyond the image size must not fail.
+    rng = np.random.default_rng(3)
+    for shape in ((1, 1), (1, 6), (7, 1), (12, 9)):
+        mask = rng.random(shape) > 0.8
+        mask.flat[0] = True
+        height, width = shape
+        for radius in range(8):
+            expected = np.zeros(shape, bool)
+            for row in range(height):
+                for col in range(width):
+                    rows = slice(max(row - radius, 0), row + radius + 1)
+                    cols = slice(max(col - radius, 0), col + radius + 1)
+                    expected[row, col] = mask[rows, cols].any()
+            np.testing.assert_array_equal(box_any(mask, radius), expected)

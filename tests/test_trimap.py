@@ -101,15 +101,18 @@ def test_unknown_mask_and_bounding_box():
 
 def test_windows_touching_matches_brute_force():
     rng = np.random.default_rng(1)
-    mask = rng.random((9, 11)) > 0.9
-    for radius in (1, 2):
-        result = windows_touching(mask, radius)
-        expected = np.zeros_like(mask)
-        for row in range(radius, 9 - radius):
-            for col in range(radius, 11 - radius):
-                window = mask[row - radius : row + radius + 1, col - radius : col + radius + 1]
-                expected[row, col] = window.any()
-        np.testing.assert_array_equal(result, expected)
+    # Radii up to 4 take shifted slices, larger ones scipy's maximum filter.
+    for shape, radii in (((9, 11), (0, 1, 2)), ((23, 19), (3, 4, 5, 6))):
+        mask = rng.random(shape) > 0.9
+        height, width = shape
+        for radius in radii:
+            result = windows_touching(mask, radius)
+            expected = np.zeros_like(mask)
+            for row in range(radius, height - radius):
+                for col in range(radius, width - radius):
+                    window = mask[row - radius : row + radius + 1, col - radius : col + radius + 1]
+                    expected[row, col] = window.any()
+            np.testing.assert_array_equal(result, expected)
     # Images smaller than one window have no window at all.
     assert not windows_touching(np.ones((2, 9), bool), 1).any()
 

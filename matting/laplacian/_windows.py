@@ -170,9 +170,30 @@ def interior(shape: tuple[int, int], radius: int) -> np.ndarray:
 
 
 def box_any(mask: np.ndarray, radius: int) -> np.ndarray:
-    """True where the (2r+1)^2 box around a pixel contains a True (a separable, linear-time
-    maximum filter)."""
-    return scipy.ndimage.maximum_filter(mask, size=2 * radius + 1, mode="constant", cval=False)
+    """True where the (2r+1)^2 box around a pixel contains a True (a maximum filter with
+    pixels outside the image False)."""
+    mask = np.asarray(mask, dtype=bool)
+    if radius > _SHIFTED_OR_MAX_RADIUS:
+        return scipy.ndimage.maximum_filter(mask, size=2 * radius + 1, mode="constant", cval=False)
+    # Separable, as OR-ed shifted slices: for the small radii of local windows about ten times
+    # faster than scipy's filter on boolean images (0.15 against 1.5 ms at 0.3 MP, r = 1),
+    # and called on every closed-form solve.
+    result = mask.copy()
+    for axis in (0, 1):
+        source = result.copy()
+        for shift in range(1, radius + 1):
+            if axis == 0:
+                result[shift:] |= source[:-shift]
+                result[:-shift] |= source[shift:]
+            else:
+                result[:, shift:] |= source[:, :-shift]
+                result[:, :-shift] |= source[:, shift:]
+    return result
+
+
+#: Largest radius for which :func:`box_any` ORs shifted slices (4r passes over the image)
+#: rather than calling scipy's maximum filter (a fixed cost whatever the radius).
+_SHIFTED_OR_MAX_RADIUS = 4
 
 
 def check_window_fits(shape: tuple[int, int], radius: int) -> None:

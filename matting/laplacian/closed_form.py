@@ -311,14 +311,24 @@ def matting_laplacian_system(image, free, fixed_values, *, radius: int = 1, eps:
     fixed_values = np.asarray(fixed_values, dtype=np.float64)
     if not np.all(np.isfinite(fixed_values) | free):
         raise ValueError("fixed_values contains NaN or infinite values at fixed pixels")
+    system, right_hand_side = system_from_checked(image, free, fixed_values, radius, eps)
+    if not np.all(np.isfinite(right_hand_side)):
+        raise ValueError("fixed_values are too large: the right-hand side overflows")
+    return system, right_hand_side
+
+
+def system_from_checked(image, free, fixed_values, radius: int, eps: float):
+    """:func:`matting_laplacian_system` for arguments its caller has already checked: a
+    float64 C-contiguous image in [0, 1], a boolean ``free`` and float64 ``fixed_values`` of
+    its size, finite where fixed, an integer radius and a finite eps. Closed-form matting
+    checks its inputs once; checking them again cost 2-3 ms of a 0.1 s solve at 0.3 MP."""
+    check_window_fits(image.shape, radius)
+    height, width = image.shape[:2]
     # Only windows touching a free pixel add to the free pixels' rows.
     values, touched = _window_buffer(
         image, radius, eps, active_windows((height, width), radius, box_any(free, radius))
     )
-    system, right_hand_side = buffer_to_system(values, touched, width, radius, free, fixed_values)
-    if not np.all(np.isfinite(right_hand_side)):
-        raise ValueError("fixed_values are too large: the right-hand side overflows")
-    return system, right_hand_side
+    return buffer_to_system(values, touched, width, radius, free, fixed_values)
 
 
 def _checked(image, radius, eps):

@@ -12,8 +12,9 @@ from scipy import ndimage
 
 from .._inputs import UNKNOWN, as_finite, as_integer, as_trimap, check_switches, image_and_trimap
 from .._pyramid import affine_coefficients, affine_upsample, affine_upsample_window, downsample
-from ..laplacian import matting_laplacian, matting_laplacian_system
+from ..laplacian import matting_laplacian
 from ..laplacian._windows import check_window_fits
+from ..laplacian.closed_form import system_from_checked
 from ..linalg.constraints import WEIGHT_LIMIT, solve_free_pixels, solve_soft_constraints
 from ..linalg.solve import _choose_solver, check_solver
 from ..trimap import windows_touching
@@ -291,7 +292,7 @@ def _solve_free(image, values, free, radius, eps, solver_options, initial_alpha=
     Laplacian's overlapping windows link every free pixel to the fixed ones around the
     region, so the system is positive definite without the search for isolated pixels that
     :func:`matting.linalg.solve_hard_constraints` makes."""
-    system, right_hand_side = matting_laplacian_system(image, free, values, radius=radius, eps=eps)
+    system, right_hand_side = system_from_checked(image, free, values, radius, eps)
     index = np.flatnonzero(free)
     x0 = None if initial_alpha is None else initial_alpha.ravel()[index]
     return solve_free_pixels(system, right_hand_side, index, values, x0=x0, **solver_options)
@@ -632,6 +633,7 @@ def closed_form(
         image, trimap if trimap is not None else scribbles, trimap_name=constraint_name
     )
     levels, radius = _check_options(solver, levels, radius)  # the memory estimate reads them
+    eps = as_finite(eps, "eps")  # as matting_laplacian checks it: the system builder does not
     lambda_ = as_finite(lambda_, "lambda_", limits=(0.0, WEIGHT_LIMIT))  # used by scribbles only
     if not as_finite(confident_alpha, "confident_alpha", positive=False) < 0.5:
         raise ValueError(f"confident_alpha must be in [0, 0.5), got {confident_alpha!r}")
