@@ -179,15 +179,11 @@ def box_any(mask: np.ndarray, radius: int) -> np.ndarray:
     # faster than scipy's filter on boolean images (0.15 against 1.5 ms at 0.3 MP, r = 1),
     # and called on every closed-form solve.
     result = mask.copy()
-    for axis in (0, 1):
-        source = result.copy()
+    for view in (result, result.T):  # rows, then columns through the transposed view
+        source = view.copy(order="K")  # same memory layout as the view, so the ORs stream
         for shift in range(1, radius + 1):
-            if axis == 0:
-                result[shift:] |= source[:-shift]
-                result[:-shift] |= source[shift:]
-            else:
-                result[:, shift:] |= source[:, :-shift]
-                result[:, :-shift] |= source[:, shift:]
+            view[shift:] |= source[:-shift]
+            view[:-shift] |= source[shift:]
     return result
 
 
